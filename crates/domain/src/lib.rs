@@ -1,0 +1,11 @@
+//! Pure business rules of aftersales: identifiers, roles and permissions, input parsing
+//! with field errors, and the audit hash chain. No I/O, no clock, no async.
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod text;
+
+pub use error::{DomainError, FieldError, FieldErrors};

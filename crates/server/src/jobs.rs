@@ -1,0 +1,104 @@
+//! The background worker of this instance: the platform's periodic jobs and the loop that
+//! runs them. Later features register their handlers in [`worker`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use store::jobs::{Handler, Job, Periodic, Worker};
+use store::Db;
+
+use crate::app::AppState;
+
+/// Expired sessions and day-old login attempts go every hour.
+pub const SESSIONS_CLEANUP: &str = "sessions.cleanup";
+/// Finished jobs older than 30 days go every day.
+pub const JOBS_PRUNE: &str = "jobs.prune";
+/// The audit chains are re-verified every day; a break is logged as an error.
+pub const AUDIT_VERIFY: &str = "audit.verify";
+
+fn handler<F, Fut>(f: F) -> Handler
+where
+    F: Fn(Db, Job) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    Arc::new(move |db, job| Box::pin(f(db, job)))
+}
+
+async fn sessions_cleanup(db: Db, _job: Job) -> Result<(), String> {
+    let now = crate::now();
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    let n = store::sessions::cleanup(&mut tx.c(), now, now - 86_400)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    tracing::info!(removed = n, "sessions cleaned up");
+    Ok(())
+}
+
+async fn jobs_prune(db: Db, _job: Job) -> Result<(), String> {
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    store::jobs::prune(&mut tx.c(), crate::now() - 30 * 86_400)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+async fn audit_verify(db: Db, _job: Job) -> Result<(), String> {
+    let mut h = db.acquire().await.map_err(|e| e.to_string())?;
+    let v = store::audit::verify(&mut h.c()).await.map_err(|e| e.to_string())?;
+    match v.broken {
+        None => tracing::info!(rows = v.rows, chains = v.chains, "audit chain intact"),
+        Some((chain, b)) => tracing::error!(chain, ?b, "AUDIT CHAIN BROKEN"),
+    }
+    Ok(())
+}
+
+/// The worker with every registered handler and periodic job.
+pub fn worker(db: Db, id: String) -> Worker {
+    let mut handlers: HashMap<String, Handler> = HashMap::new();
+    handlers.insert(SESSIONS_CLEANUP.into(), handler(sessions_cleanup));
+    handlers.insert(JOBS_PRUNE.into(), handler(jobs_prune));
+    handlers.insert(AUDIT_VERIFY.into(), handler(audit_verify));
+    Worker {
+        db,
+        id,
+        handlers,
+        periodic: vec![
+            Periodic { kind: SESSIONS_CLEANUP, every: 3600 },
+            Periodic { kind: JOBS_PRUNE, every: 86_400 },
+            Periodic { kind: AUDIT_VERIFY, every: 86_400 },
+        ],
+        lease: 600,
+    }
+}
+
+/// Runs the worker every `tick_secs` until the process ends.
+pub fn spawn(st: AppState) {
+    if !st.settings.jobs.enabled {
+        return;
+    }
+    let w = worker(st.db.clone(), format!("{}-{}", hostname(), store::random_hex(4)));
+    let every = Duration::from_secs(st.settings.jobs.tick_secs.max(1));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        loop {
+            interval.tick().await;
+            match w.tick(crate::now()).await {
+                Ok(r) => {
+                    for _ in 0..r.done {
+                        st.metrics.job(true);
+                    }
+                    for _ in 0..r.failed {
+                        st.metrics.job(false);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "job tick failed"),
+            }
+        }
+    });
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "aftersales".into())
+}

@@ -1,0 +1,5 @@
+//! The `aftersales` binary.
+
+fn main() -> std::process::ExitCode {
+    server::cli::main()
+}

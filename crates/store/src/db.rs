@@ -1,0 +1,209 @@
+//! The `Db` enum over two concrete pools (sqlx's `Any` driver cannot carry our types), the
+//! transaction and connection wrappers, and the `on!` macro that runs one SQL text on either.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use crate::error::{StoreError, StoreResult};
+
+/// Which database engine a `Db` talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction (on SQLite begun with `BEGIN IMMEDIATE`).
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A pooled connection for reads outside a transaction.
+pub enum Handle {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+/// A borrowed connection that repository functions run on.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Runs `$body` with `$x` bound to the concrete connection of either backend; the body is
+/// written once and type-checked twice.
+#[macro_export]
+macro_rules! on {
+    ($c:expr, $x:ident => $body:expr) => {
+        match $c {
+            $crate::db::Conn::Sqlite(inner) => {
+                let $x: &mut sqlx::SqliteConnection = &mut **inner;
+                $body
+            }
+            $crate::db::Conn::Postgres(inner) => {
+                let $x: &mut sqlx::PgConnection = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+/// Like [`on!`] for statements that return no rows: yields the number of rows affected.
+#[macro_export]
+macro_rules! run {
+    ($c:expr, $x:ident => $body:expr) => {
+        match $c {
+            $crate::db::Conn::Sqlite(inner) => {
+                let $x: &mut sqlx::SqliteConnection = &mut **inner;
+                ($body).map(|r| r.rows_affected())
+            }
+            $crate::db::Conn::Postgres(inner) => {
+                let $x: &mut sqlx::PgConnection = &mut **inner;
+                ($body).map(|r| r.rows_affected())
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Connects by URL scheme: `sqlite:` or `postgres:`/`postgresql:`; anything else is an
+    /// error, so a typo never creates an empty database somewhere.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Config(format!("database.url: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Config(format!("database.url: {e}")))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let scheme = url.split(':').next().unwrap_or("");
+            Err(StoreError::Config(format!(
+                "database.url: unknown scheme '{scheme}' (expected sqlite: or postgres:)"
+            )))
+        }
+    }
+
+    /// The engine behind this pool.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Takes a connection for reads.
+    pub async fn acquire(&self) -> StoreResult<Handle> {
+        Ok(match self {
+            Db::Sqlite(p) => Handle::Sqlite(p.acquire().await?),
+            Db::Postgres(p) => Handle::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// True when a trivial query succeeds.
+    pub async fn ping(&self) -> bool {
+        let Ok(mut h) = self.acquire().await else {
+            return false;
+        };
+        let mut c = h.c();
+        let r: Result<(i64,), sqlx::Error> =
+            on!(&mut c, x => sqlx::query_as("SELECT CAST(1 AS BIGINT)").fetch_one(x).await);
+        r.is_ok()
+    }
+
+    /// An online, consistent copy of a SQLite database into `dest` (`VACUUM INTO`).
+    pub async fn backup_sqlite(&self, dest: &str) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(p) => {
+                sqlx::query("VACUUM INTO $1").bind(dest).execute(p).await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Config(
+                "backup: PostgreSQL is backed up with pg_dump or its own tooling".into(),
+            )),
+        }
+    }
+}
+
+impl Tx {
+    /// The connection inside the transaction.
+    pub fn c(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Postgres(t) => Conn::Postgres(&mut *t),
+        }
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Handle {
+    /// The pooled connection.
+    pub fn c(&mut self) -> Conn<'_> {
+        match self {
+            Handle::Sqlite(h) => Conn::Sqlite(&mut *h),
+            Handle::Postgres(h) => Conn::Postgres(&mut *h),
+        }
+    }
+}
+
+impl Conn<'_> {
+    /// The engine of this connection, for the few statements whose dialects differ.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
