@@ -30,6 +30,8 @@ pub struct Shell {
     pub orgs: Vec<store::tenants::MyOrg>,
     pub csrf: String,
     pub path: String,
+    /// The current path and query, percent-encoded, for `next=` links.
+    pub here: String,
     pub flash: String,
     pub nav_org: bool,
     pub nav_users: bool,
@@ -69,6 +71,9 @@ impl Shell {
             orgs,
             csrf: ctx.csrf.clone(),
             path: uri.path().to_string(),
+            here: crate::app::urlencode(
+                &uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            ),
             flash,
             nav_org: ctx.can(Permission::ViewOrg),
             nav_users: ctx.can(Permission::ManageUsers),
