@@ -29,7 +29,16 @@ pub fn chain_hash(prev: &str, c: &AuditContent<'_>) -> String {
     h.update(b"\n");
     // A tuple keeps field order fixed, so the encoding is canonical.
     let body = serde_json::to_vec(&(
-        c.chain, c.seq, c.at, c.actor_id, c.actor, c.action, c.entity, c.entity_id, c.before, c.after,
+        c.chain,
+        c.seq,
+        c.at,
+        c.actor_id,
+        c.actor,
+        c.action,
+        c.entity,
+        c.entity_id,
+        c.before,
+        c.after,
     ))
     .unwrap_or_default();
     h.update(&body);

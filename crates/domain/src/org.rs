@@ -225,7 +225,11 @@ fn valid_email(e: &str) -> bool {
     let mut parts = e.split('@');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(local), Some(host), None) => {
-            !local.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.') && !e.contains(' ')
+            !local.is_empty()
+                && host.contains('.')
+                && !host.starts_with('.')
+                && !host.ends_with('.')
+                && !e.contains(' ')
         }
         _ => false,
     }
@@ -267,15 +271,27 @@ mod tests {
     fn department_requires_name() {
         let e = DepartmentDraft::parse(FieldErrors::default(), None, " ", None, None).unwrap_err();
         assert_eq!(codes(&e), vec![("name".to_string(), "required")]);
-        let d = DepartmentDraft::parse(FieldErrors::default(), Some("SVC"), "服务部", None, Some(""))
-            .unwrap();
+        let d = DepartmentDraft::parse(
+            FieldErrors::default(),
+            Some("SVC"),
+            "服务部",
+            None,
+            Some(""),
+        )
+        .unwrap();
         assert_eq!(d.description, None);
     }
 
     #[test]
     fn post_needs_duties() {
-        let e = PostDraft::parse(FieldErrors::default(), "经理", None, vec![" ".into()], vec![])
-            .unwrap_err();
+        let e = PostDraft::parse(
+            FieldErrors::default(),
+            "经理",
+            None,
+            vec![" ".into()],
+            vec![],
+        )
+        .unwrap_err();
         assert_eq!(codes(&e), vec![("duties".to_string(), "required")]);
     }
 

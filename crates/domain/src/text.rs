@@ -14,7 +14,12 @@ pub fn required(errs: &mut FieldErrors, field: &str, raw: &str, max: usize) -> S
 }
 
 /// Trims `raw`; `None` when empty; records `too_long` when over `max` characters.
-pub fn optional(errs: &mut FieldErrors, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
+pub fn optional(
+    errs: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Option<String> {
     let v = raw.map(str::trim).unwrap_or("");
     if v.is_empty() {
         return None;
@@ -26,9 +31,17 @@ pub fn optional(errs: &mut FieldErrors, field: &str, raw: Option<&str>, max: usi
 }
 
 /// An optional code: letters, digits, `-` and `_` only.
-pub fn optional_code(errs: &mut FieldErrors, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
+pub fn optional_code(
+    errs: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Option<String> {
     let v = optional(errs, field, raw, max)?;
-    if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         errs.add(field, "code_chars", None);
     }
     Some(v)
@@ -62,7 +75,10 @@ mod tests {
     #[test]
     fn code_rejects_spaces() {
         let mut e = FieldErrors::default();
-        assert_eq!(optional_code(&mut e, "code", Some(" SVC-1 "), 10).as_deref(), Some("SVC-1"));
+        assert_eq!(
+            optional_code(&mut e, "code", Some(" SVC-1 "), 10).as_deref(),
+            Some("SVC-1")
+        );
         assert!(e.is_empty());
         optional_code(&mut e, "code", Some("a b"), 10);
         assert_eq!(e.0[0].code, "code_chars");

@@ -71,7 +71,12 @@ async fn audit_row(
     Ok(())
 }
 
-async fn check_departments(tx: &mut Tx, org: i64, deps: &[i64], errs: &mut FieldErrors) -> AppResult<()> {
+async fn check_departments(
+    tx: &mut Tx,
+    org: i64,
+    deps: &[i64],
+    errs: &mut FieldErrors,
+) -> AppResult<()> {
     for d in deps {
         if !store::org::department_exists(&mut tx.c(), org, *d).await? {
             errs.add("department_ids", "choice", None);
@@ -114,7 +119,9 @@ pub async fn create_member(
     let mut tx = st.db.begin().await?;
     check_departments(&mut tx, org, &d.department_ids, &mut errs).await?;
     if let Some((u, _)) = &existing
-        && store::tenants::membership(&mut tx.c(), u.id, org).await?.is_some()
+        && store::tenants::membership(&mut tx.c(), u.id, org)
+            .await?
+            .is_some()
     {
         errs.add("login", "member_already", None);
     }
@@ -124,33 +131,72 @@ pub async fn create_member(
     let id = match (&existing, hash) {
         (Some((u, _)), _) => u.id,
         (None, Some(h)) => {
-            let id = store::users::insert(&mut tx.c(), &d.login, &d.display_name, &h, false, now).await?;
+            let id = store::users::insert(&mut tx.c(), &d.login, &d.display_name, &h, false, now)
+                .await?;
             let after = serde_json::json!({"login": d.login, "display_name": d.display_name});
-            audit_row(&mut tx, Some(org), actor, "create", "user", id, None, Some(after), now).await?;
+            audit_row(
+                &mut tx,
+                Some(org),
+                actor,
+                "create",
+                "user",
+                id,
+                None,
+                Some(after),
+                now,
+            )
+            .await?;
             id
         }
         (None, None) => return Err(AppError::Internal("password hash missing".into())),
     };
-    store::tenants::set_membership(&mut tx.c(), id, org, d.role.as_str(), &d.department_ids, now).await?;
+    store::tenants::set_membership(
+        &mut tx.c(),
+        id,
+        org,
+        d.role.as_str(),
+        &d.department_ids,
+        now,
+    )
+    .await?;
     let after = MemberAudit {
         login: &d.login,
         display_name: &d.display_name,
         role: d.role.as_str(),
         departments: &d.department_ids,
     };
-    audit_row(&mut tx, Some(org), actor, "create", "membership", id, None, serde_json::to_value(&after).ok(), now).await?;
+    audit_row(
+        &mut tx,
+        Some(org),
+        actor,
+        "create",
+        "membership",
+        id,
+        None,
+        serde_json::to_value(&after).ok(),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Changes a member's display name, role and departments.
-pub async fn update_member(st: &AppState, ctx: &Ctx, user: i64, display_name: &str, role: Role, deps: Vec<i64>) -> AppResult<()> {
+pub async fn update_member(
+    st: &AppState,
+    ctx: &Ctx,
+    user: i64,
+    display_name: &str,
+    role: Role,
+    deps: Vec<i64>,
+) -> AppResult<()> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let now = st.now();
     let mut errs = FieldErrors::default();
     let display_name = domain::text::required(&mut errs, "display_name", display_name, 100);
     let mut tx = st.db.begin().await?;
-    let Some((old_role, old_deps)) = store::tenants::membership(&mut tx.c(), user, org).await? else {
+    let Some((old_role, old_deps)) = store::tenants::membership(&mut tx.c(), user, org).await?
+    else {
         return Err(AppError::NotFound);
     };
     check_departments(&mut tx, org, &deps, &mut errs).await?;
@@ -164,27 +210,66 @@ pub async fn update_member(st: &AppState, ctx: &Ctx, user: i64, display_name: &s
     let u = store::users::get(&mut tx.c(), user).await?;
     store::users::update(&mut tx.c(), user, &display_name, u.active, now).await?;
     store::tenants::set_membership(&mut tx.c(), user, org, role.as_str(), &deps, now).await?;
-    let before = MemberAudit { login: &u.login, display_name: &u.display_name, role: &old_role, departments: &old_deps };
-    let after = MemberAudit { login: &u.login, display_name: &display_name, role: role.as_str(), departments: &deps };
-    audit_row(&mut tx, Some(org), &ctx.actor(), "update", "membership", user, serde_json::to_value(&before).ok(), serde_json::to_value(&after).ok(), now).await?;
+    let before = MemberAudit {
+        login: &u.login,
+        display_name: &u.display_name,
+        role: &old_role,
+        departments: &old_deps,
+    };
+    let after = MemberAudit {
+        login: &u.login,
+        display_name: &display_name,
+        role: role.as_str(),
+        departments: &deps,
+    };
+    audit_row(
+        &mut tx,
+        Some(org),
+        &ctx.actor(),
+        "update",
+        "membership",
+        user,
+        serde_json::to_value(&before).ok(),
+        serde_json::to_value(&after).ok(),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Sets a new random password for a member, ends their sessions, and returns it (shown once).
-pub async fn reset_password(st: &AppState, actor: &Actor, org: Option<i64>, user: i64) -> AppResult<String> {
+pub async fn reset_password(
+    st: &AppState,
+    actor: &Actor,
+    org: Option<i64>,
+    user: i64,
+) -> AppResult<String> {
     let password = generate_password();
     let hash = st.hasher.hash(&password).await?;
     let now = st.now();
     let mut tx = st.db.begin().await?;
     if let Some(org) = org
-        && store::tenants::membership(&mut tx.c(), user, org).await?.is_none()
+        && store::tenants::membership(&mut tx.c(), user, org)
+            .await?
+            .is_none()
     {
         return Err(AppError::NotFound);
     }
     store::users::set_password(&mut tx.c(), user, &hash, now).await?;
     store::sessions::delete_for_user(&mut tx.c(), user, None).await?;
-    audit_row(&mut tx, org, actor, "password_reset", "user", user, None, None, now).await?;
+    audit_row(
+        &mut tx,
+        org,
+        actor,
+        "password_reset",
+        "user",
+        user,
+        None,
+        None,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(password)
 }
@@ -200,7 +285,13 @@ pub fn generate_password() -> String {
 }
 
 /// Issues an API token for `user` in `org`; returns (id, secret). The secret is shown once.
-pub async fn issue_token(st: &AppState, actor: &Actor, user: i64, org: i64, name: &str) -> AppResult<(i64, String)> {
+pub async fn issue_token(
+    st: &AppState,
+    actor: &Actor,
+    user: i64,
+    org: i64,
+    name: &str,
+) -> AppResult<(i64, String)> {
     let mut errs = FieldErrors::default();
     let name = domain::text::required(&mut errs, "name", name, 100);
     if !errs.is_empty() {
@@ -210,12 +301,35 @@ pub async fn issue_token(st: &AppState, actor: &Actor, user: i64, org: i64, name
     let secret = format!("as_{}", store::random_hex(24));
     let prefix: String = secret.chars().take(10).collect();
     let mut tx = st.db.begin().await?;
-    if store::tenants::membership(&mut tx.c(), user, org).await?.is_none() {
+    if store::tenants::membership(&mut tx.c(), user, org)
+        .await?
+        .is_none()
+    {
         return Err(AppError::NotFound);
     }
-    let id = store::tokens::create(&mut tx.c(), user, org, &name, &store::hash_token(&secret), &prefix, now).await?;
+    let id = store::tokens::create(
+        &mut tx.c(),
+        user,
+        org,
+        &name,
+        &store::hash_token(&secret),
+        &prefix,
+        now,
+    )
+    .await?;
     let after = serde_json::json!({"name": name, "user_id": user, "prefix": prefix});
-    audit_row(&mut tx, Some(org), actor, "create", "api_token", id, None, Some(after), now).await?;
+    audit_row(
+        &mut tx,
+        Some(org),
+        actor,
+        "create",
+        "api_token",
+        id,
+        None,
+        Some(after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok((id, secret))
 }
@@ -232,14 +346,31 @@ pub async fn revoke_token(st: &AppState, ctx: &Ctx, id: i64) -> AppResult<()> {
     if t.revoked_at.is_none() {
         store::tokens::revoke(&mut tx.c(), org.id, id, now).await?;
         let before = serde_json::json!({"name": t.name, "user_id": t.user_id, "prefix": t.prefix});
-        audit_row(&mut tx, Some(org.id), &ctx.actor(), "revoke", "api_token", id, Some(before), None, now).await?;
+        audit_row(
+            &mut tx,
+            Some(org.id),
+            &ctx.actor(),
+            "revoke",
+            "api_token",
+            id,
+            Some(before),
+            None,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
 /// Creates an organization; `admin` (if any) becomes its administrator.
-pub async fn create_org(st: &AppState, actor: &Actor, code: &str, name: &str, admin: Option<i64>) -> AppResult<i64> {
+pub async fn create_org(
+    st: &AppState,
+    actor: &Actor,
+    code: &str,
+    name: &str,
+    admin: Option<i64>,
+) -> AppResult<i64> {
     let mut errs = FieldErrors::default();
     let code = domain::text::optional_code(&mut errs, "code", Some(code), 32).unwrap_or_default();
     if code.is_empty() {
@@ -256,8 +387,30 @@ pub async fn create_org(st: &AppState, actor: &Actor, code: &str, name: &str, ad
     }
     let id = store::tenants::create(&mut tx.c(), &code, &name, now).await?;
     let after = serde_json::json!({"code": code, "name": name});
-    audit_row(&mut tx, None, actor, "create", "organization", id, None, Some(after.clone()), now).await?;
-    audit_row(&mut tx, Some(id), actor, "create", "organization", id, None, Some(after), now).await?;
+    audit_row(
+        &mut tx,
+        None,
+        actor,
+        "create",
+        "organization",
+        id,
+        None,
+        Some(after.clone()),
+        now,
+    )
+    .await?;
+    audit_row(
+        &mut tx,
+        Some(id),
+        actor,
+        "create",
+        "organization",
+        id,
+        None,
+        Some(after),
+        now,
+    )
+    .await?;
     if let Some(u) = admin {
         store::tenants::set_membership(&mut tx.c(), u, id, Role::Admin.as_str(), &[], now).await?;
     }
@@ -285,21 +438,38 @@ struct UsersPage {
 impl UsersPage {
     fn dept_names(&self, ids: &[i64]) -> String {
         ids.iter()
-            .filter_map(|id| self.departments.iter().find(|d| d.0 == *id).map(|d| d.1.as_str()))
+            .filter_map(|id| {
+                self.departments
+                    .iter()
+                    .find(|d| d.0 == *id)
+                    .map(|d| d.1.as_str())
+            })
             .collect::<Vec<_>>()
             .join("、")
     }
 }
 
-async fn users(State(st): State<AppState>, ctx: Ctx, uri: Uri, Query(q): Query<PageQ>) -> AppResult<Response> {
+async fn users(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Query(q): Query<PageQ>,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let (page, departments) = {
         let mut h = st.db.acquire().await?;
-        let page: Page<store::tenants::Member> = store::tenants::members(&mut h.c(), org, PageReq::new(q.page, None)).await?;
+        let page: Page<store::tenants::Member> =
+            store::tenants::members(&mut h.c(), org, PageReq::new(q.page, None)).await?;
         (page, store::org::department_choices(&mut h.c(), org).await?)
     };
     let s = Shell::load(&st, &ctx, &uri, "admin.users").await?;
-    render(&UsersPage { tr: ctx.tr, s, pager: Pager::new(&uri, &page), items: page.items, departments })
+    render(&UsersPage {
+        tr: ctx.tr,
+        s,
+        pager: Pager::new(&uri, &page),
+        items: page.items,
+        departments,
+    })
 }
 
 #[derive(Default)]
@@ -329,21 +499,59 @@ impl UserFormPage {
     }
 }
 
-async fn user_form(st: &AppState, ctx: &Ctx, uri: &Uri, v: UserForm, errs: Errs, new_password: String, status: StatusCode) -> AppResult<Response> {
+async fn user_form(
+    st: &AppState,
+    ctx: &Ctx,
+    uri: &Uri,
+    v: UserForm,
+    errs: Errs,
+    new_password: String,
+    status: StatusCode,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let departments = {
         let mut h = st.db.acquire().await?;
         store::org::department_choices(&mut h.c(), org).await?
     };
-    let roles = Role::ALL.iter().map(|r| (r.as_str(), ctx.tr.role(r.as_str()))).collect();
-    let title = if v.id == 0 { "admin.user_new" } else { "admin.user_edit" };
+    let roles = Role::ALL
+        .iter()
+        .map(|r| (r.as_str(), ctx.tr.role(r.as_str())))
+        .collect();
+    let title = if v.id == 0 {
+        "admin.user_new"
+    } else {
+        "admin.user_edit"
+    };
     let s = Shell::load(st, ctx, uri, title).await?;
-    render_status(status, &UserFormPage { tr: ctx.tr, s, v, errs, roles, departments, new_password })
+    render_status(
+        status,
+        &UserFormPage {
+            tr: ctx.tr,
+            s,
+            v,
+            errs,
+            roles,
+            departments,
+            new_password,
+        },
+    )
 }
 
 async fn user_new(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult<Response> {
-    let v = UserForm { role: "engineer".into(), ..Default::default() };
-    user_form(&st, &ctx, &uri, v, Errs::default(), String::new(), StatusCode::OK).await
+    let v = UserForm {
+        role: "engineer".into(),
+        ..Default::default()
+    };
+    user_form(
+        &st,
+        &ctx,
+        &uri,
+        v,
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn dept_ids(f: &FormData, errs: &mut FieldErrors) -> Vec<i64> {
@@ -353,11 +561,22 @@ fn dept_ids(f: &FormData, errs: &mut FieldErrors) -> Vec<i64> {
         .collect()
 }
 
-async fn user_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData) -> AppResult<Response> {
+async fn user_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    f: FormData,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let mut errs = FieldErrors::default();
     let deps = dept_ids(&f, &mut errs);
-    let r = match UserDraft::parse(errs, f.get("login"), f.get("display_name"), f.get("role"), deps.clone()) {
+    let r = match UserDraft::parse(
+        errs,
+        f.get("login"),
+        f.get("display_name"),
+        f.get("role"),
+        deps.clone(),
+    ) {
         Ok(d) => create_member(&st, &ctx.actor(), org, d, f.get("password")).await,
         Err(e) => Err(e.into()),
     };
@@ -371,7 +590,16 @@ async fn user_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData
                 role: f.get("role").into(),
                 departments: deps,
             };
-            user_form(&st, &ctx, &uri, v, Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            user_form(
+                &st,
+                &ctx,
+                &uri,
+                v,
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -379,18 +607,46 @@ async fn user_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData
 
 async fn load_member(st: &AppState, org: i64, id: i64) -> AppResult<UserForm> {
     let mut h = st.db.acquire().await?;
-    let (role, departments) = store::tenants::membership(&mut h.c(), id, org).await?.ok_or(AppError::NotFound)?;
+    let (role, departments) = store::tenants::membership(&mut h.c(), id, org)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let u = store::users::get(&mut h.c(), id).await?;
-    Ok(UserForm { id, login: u.login, display_name: u.display_name, role, departments })
+    Ok(UserForm {
+        id,
+        login: u.login,
+        display_name: u.display_name,
+        role,
+        departments,
+    })
 }
 
-async fn user_edit(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+async fn user_edit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let v = load_member(&st, org, id).await?;
-    user_form(&st, &ctx, &uri, v, Errs::default(), String::new(), StatusCode::OK).await
+    user_form(
+        &st,
+        &ctx,
+        &uri,
+        v,
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn user_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+async fn user_update(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let mut errs = FieldErrors::default();
     let deps = dept_ids(&f, &mut errs);
@@ -399,7 +655,9 @@ async fn user_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): P
         errs.add("role", "choice", None);
     }
     let r = match (errs.is_empty(), role) {
-        (true, Some(role)) => update_member(&st, &ctx, id, f.get("display_name"), role, deps.clone()).await,
+        (true, Some(role)) => {
+            update_member(&st, &ctx, id, f.get("display_name"), role, deps.clone()).await
+        }
         _ => Err(AppError::Invalid(errs)),
     };
     match r {
@@ -409,17 +667,41 @@ async fn user_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): P
             v.display_name = f.get("display_name").into();
             v.role = f.get("role").into();
             v.departments = deps;
-            user_form(&st, &ctx, &uri, v, Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            user_form(
+                &st,
+                &ctx,
+                &uri,
+                v,
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
 }
 
-async fn user_reset_password(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>, _f: FormData) -> AppResult<Response> {
+async fn user_reset_password(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+    _f: FormData,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let password = reset_password(&st, &ctx.actor(), Some(org), id).await?;
     let v = load_member(&st, org, id).await?;
-    user_form(&st, &ctx, &uri, v, Errs::default(), password, StatusCode::OK).await
+    user_form(
+        &st,
+        &ctx,
+        &uri,
+        v,
+        Errs::default(),
+        password,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(askama::Template)]
@@ -434,38 +716,128 @@ struct TokensPage {
     secret: String,
 }
 
-async fn tokens_page(st: &AppState, ctx: &Ctx, uri: &Uri, all: bool, errs: Errs, name: String, secret: String, status: StatusCode) -> AppResult<Response> {
-    let org = if all { ctx.require(Permission::ManageUsers)?.id } else { ctx.org()?.id };
+async fn tokens_page(
+    st: &AppState,
+    ctx: &Ctx,
+    uri: &Uri,
+    all: bool,
+    errs: Errs,
+    name: String,
+    secret: String,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let org = if all {
+        ctx.require(Permission::ManageUsers)?.id
+    } else {
+        ctx.org()?.id
+    };
     let items = {
         let mut h = st.db.acquire().await?;
         store::tokens::list(&mut h.c(), org, if all { None } else { Some(ctx.user_id) }).await?
     };
-    let s = Shell::load(st, ctx, uri, if all { "admin.tokens" } else { "admin.my_tokens" }).await?;
-    render_status(status, &TokensPage { tr: ctx.tr, s, items, all, errs, name, secret })
+    let s = Shell::load(
+        st,
+        ctx,
+        uri,
+        if all {
+            "admin.tokens"
+        } else {
+            "admin.my_tokens"
+        },
+    )
+    .await?;
+    render_status(
+        status,
+        &TokensPage {
+            tr: ctx.tr,
+            s,
+            items,
+            all,
+            errs,
+            name,
+            secret,
+        },
+    )
 }
 
 async fn all_tokens(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult<Response> {
-    tokens_page(&st, &ctx, &uri, true, Errs::default(), String::new(), String::new(), StatusCode::OK).await
+    tokens_page(
+        &st,
+        &ctx,
+        &uri,
+        true,
+        Errs::default(),
+        String::new(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn my_tokens(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult<Response> {
-    tokens_page(&st, &ctx, &uri, false, Errs::default(), String::new(), String::new(), StatusCode::OK).await
+    tokens_page(
+        &st,
+        &ctx,
+        &uri,
+        false,
+        Errs::default(),
+        String::new(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn token_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData) -> AppResult<Response> {
+async fn token_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    f: FormData,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::OwnTokens)?.id;
     match issue_token(&st, &ctx.actor(), ctx.user_id, org, f.get("name")).await {
-        Ok((_, secret)) => tokens_page(&st, &ctx, &uri, false, Errs::default(), String::new(), secret, StatusCode::OK).await,
+        Ok((_, secret)) => {
+            tokens_page(
+                &st,
+                &ctx,
+                &uri,
+                false,
+                Errs::default(),
+                String::new(),
+                secret,
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(AppError::Invalid(e)) => {
-            tokens_page(&st, &ctx, &uri, false, Errs::of(&ctx.tr, &e), f.get("name").into(), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            tokens_page(
+                &st,
+                &ctx,
+                &uri,
+                false,
+                Errs::of(&ctx.tr, &e),
+                f.get("name").into(),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
 }
 
-async fn token_revoke(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+async fn token_revoke(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     revoke_token(&st, &ctx, id).await?;
-    let back = if f.get("back") == "admin" { "/admin/tokens" } else { "/account/tokens" };
+    let back = if f.get("back") == "admin" {
+        "/admin/tokens"
+    } else {
+        "/account/tokens"
+    };
     Ok(see_other(&format!("{back}?ok=token_revoked")))
 }
 
@@ -480,7 +852,15 @@ struct OrgsPage {
     name: String,
 }
 
-async fn orgs_page(st: &AppState, ctx: &Ctx, uri: &Uri, errs: Errs, code: String, name: String, status: StatusCode) -> AppResult<Response> {
+async fn orgs_page(
+    st: &AppState,
+    ctx: &Ctx,
+    uri: &Uri,
+    errs: Errs,
+    code: String,
+    name: String,
+    status: StatusCode,
+) -> AppResult<Response> {
     if !ctx.system_admin {
         return Err(AppError::Forbidden);
     }
@@ -489,21 +869,62 @@ async fn orgs_page(st: &AppState, ctx: &Ctx, uri: &Uri, errs: Errs, code: String
         store::tenants::all(&mut h.c()).await?
     };
     let s = Shell::load(st, ctx, uri, "admin.orgs").await?;
-    render_status(status, &OrgsPage { tr: ctx.tr, s, items, errs, code, name })
+    render_status(
+        status,
+        &OrgsPage {
+            tr: ctx.tr,
+            s,
+            items,
+            errs,
+            code,
+            name,
+        },
+    )
 }
 
 async fn orgs(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult<Response> {
-    orgs_page(&st, &ctx, &uri, Errs::default(), String::new(), String::new(), StatusCode::OK).await
+    orgs_page(
+        &st,
+        &ctx,
+        &uri,
+        Errs::default(),
+        String::new(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn org_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData) -> AppResult<Response> {
+async fn org_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    f: FormData,
+) -> AppResult<Response> {
     if !ctx.system_admin {
         return Err(AppError::Forbidden);
     }
-    match create_org(&st, &ctx.actor(), f.get("code"), f.get("name"), Some(ctx.user_id)).await {
+    match create_org(
+        &st,
+        &ctx.actor(),
+        f.get("code"),
+        f.get("name"),
+        Some(ctx.user_id),
+    )
+    .await
+    {
         Ok(_) => Ok(see_other("/admin/orgs?ok=org_created")),
         Err(AppError::Invalid(e)) => {
-            orgs_page(&st, &ctx, &uri, Errs::of(&ctx.tr, &e), f.get("code").into(), f.get("name").into(), StatusCode::UNPROCESSABLE_ENTITY).await
+            orgs_page(
+                &st,
+                &ctx,
+                &uri,
+                Errs::of(&ctx.tr, &e),
+                f.get("code").into(),
+                f.get("name").into(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }

@@ -94,7 +94,11 @@ pub async fn me(ctx: Ctx) -> axum::Json<Me> {
 /// Audit rows of the organization, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQ),
     responses((status = 200, body = ListResponse<store::audit::Entry>), (status = 403)), security(("bearer" = [])))]
-pub async fn audit(State(st): State<AppState>, ctx: Ctx, Query(q): Query<AuditQ>) -> AppResult<Response> {
+pub async fn audit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQ>,
+) -> AppResult<Response> {
     Ok(ListResponse::from(crate::audit::list_entries(&st, &ctx, &q).await?).into_response())
 }
 
@@ -108,10 +112,15 @@ pub struct PageParams {
 /// Members of the organization (administrators).
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(PageParams),
     responses((status = 200, body = ListResponse<store::tenants::Member>), (status = 403)), security(("bearer" = [])))]
-pub async fn users(State(st): State<AppState>, ctx: Ctx, Query(q): Query<PageParams>) -> AppResult<Response> {
+pub async fn users(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PageParams>,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
     let mut h = st.db.acquire().await?;
-    let p = store::tenants::members(&mut h.c(), org, store::PageReq::new(q.page, q.per_page)).await?;
+    let p =
+        store::tenants::members(&mut h.c(), org, store::PageReq::new(q.page, q.per_page)).await?;
     Ok(ListResponse::from(p).into_response())
 }
 
@@ -132,13 +141,25 @@ pub struct UserInput {
 /// Create a user in this organization (administrators).
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = UserInput,
     responses((status = 201, body = store::tenants::Member), (status = 422)), security(("bearer" = [])))]
-pub async fn create_user(State(st): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<UserInput>) -> AppResult<Response> {
+pub async fn create_user(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<UserInput>,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageUsers)?.id;
-    let d = UserDraft::parse(FieldErrors::default(), &b.login, &b.display_name, &b.role, b.department_ids.clone())?;
+    let d = UserDraft::parse(
+        FieldErrors::default(),
+        &b.login,
+        &b.display_name,
+        &b.role,
+        b.department_ids.clone(),
+    )?;
     let id = crate::admin::create_member(&st, &ctx.actor(), org, d, &b.password).await?;
     let mut h = st.db.acquire().await?;
     let u = store::users::get(&mut h.c(), id).await?;
-    let (role, departments) = store::tenants::membership(&mut h.c(), id, org).await?.ok_or(AppError::NotFound)?;
+    let (role, departments) = store::tenants::membership(&mut h.c(), id, org)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let m = store::tenants::Member {
         user_id: id,
         login: u.login,
@@ -155,7 +176,11 @@ pub async fn create_user(State(st): State<AppState>, ctx: Ctx, ApiJson(b): ApiJs
     responses((status = 200, body = Vec<store::tokens::Token>)), security(("bearer" = [])))]
 pub async fn tokens(State(st): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let org = ctx.org()?;
-    let user = if org.role.allows(Permission::ManageUsers) { None } else { Some(ctx.user_id) };
+    let user = if org.role.allows(Permission::ManageUsers) {
+        None
+    } else {
+        Some(ctx.user_id)
+    };
     let mut h = st.db.acquire().await?;
     Ok(axum::Json(store::tokens::list(&mut h.c(), org.id, user).await?).into_response())
 }
@@ -163,7 +188,11 @@ pub async fn tokens(State(st): State<AppState>, ctx: Ctx) -> AppResult<Response>
 /// Revoke a token.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account", params(("id" = i64, Path)),
     responses((status = 204), (status = 404)), security(("bearer" = [])))]
-pub async fn revoke_token(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<StatusCode> {
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
     crate::admin::revoke_token(&st, &ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use store::Db;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -69,7 +71,9 @@ struct MakeId;
 
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _req: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&store::random_hex(8)).ok().map(RequestId::new)
+        HeaderValue::from_str(&store::random_hex(8))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -165,7 +169,11 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
         .unwrap_or_default();
     let tr = Tr::new(lang, st.settings.server.utc_offset_minutes);
     let path = req.uri().path().to_string();
-    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     let is_api = path.starts_with("/api/");
     let resp = next.run(req).await;
     let Some(info) = resp.extensions().get::<ErrorInfo>().cloned() else {
@@ -173,7 +181,9 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
     };
     let status = resp.status();
     let message = match &info.detail {
-        Some(d) if info.code == "invalid_transition" => tr.t(&format!("transition.{d}")).to_string(),
+        Some(d) if info.code == "invalid_transition" => {
+            tr.t(&format!("transition.{d}")).to_string()
+        }
         _ => tr.t(&format!("error.{}", info.code)).to_string(),
     };
     if is_api {
@@ -183,7 +193,8 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
             .iter()
             .map(|f| (f.field.clone(), serde_json::Value::String(tr.field(f))))
             .collect();
-        let mut body = serde_json::json!({"error": info.code, "message": message, "fields": fields});
+        let mut body =
+            serde_json::json!({"error": info.code, "message": message, "fields": fields});
         if info.code == "bad_request"
             && let Some(d) = &info.detail
         {

@@ -45,7 +45,10 @@ pub struct AuditQ {
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Midnight of a local day as Unix seconds.
@@ -69,7 +72,9 @@ impl AuditQ {
             action: nonempty(&self.action),
             actor: nonempty(&self.actor),
             from: nonempty(&self.from).and_then(|d| day_start(&d, offset_min)),
-            to: nonempty(&self.to).and_then(|d| day_start(&d, offset_min)).map(|t| t + 86_400),
+            to: nonempty(&self.to)
+                .and_then(|d| day_start(&d, offset_min))
+                .map(|t| t + 86_400),
         }
     }
 }
@@ -104,7 +109,12 @@ impl ListPage {
     }
 }
 
-async fn list(State(st): State<AppState>, ctx: Ctx, uri: Uri, Query(q): Query<AuditQ>) -> AppResult<Response> {
+async fn list(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Query(q): Query<AuditQ>,
+) -> AppResult<Response> {
     let page = list_entries(&st, &ctx, &q).await?;
     let entities = {
         let mut h = st.db.acquire().await?;
@@ -178,7 +188,12 @@ struct EntryPage {
     changes: Vec<Change>,
 }
 
-async fn entry(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+async fn entry(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ViewAudit)?.id;
     let e = {
         let mut h = st.db.acquire().await?;
@@ -186,7 +201,12 @@ async fn entry(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i6
     };
     let changes = diff(e.before.as_deref(), e.after.as_deref());
     let s = Shell::load(&st, &ctx, &uri, "audit.entry").await?;
-    render(&EntryPage { tr: ctx.tr, s, e, changes })
+    render(&EntryPage {
+        tr: ctx.tr,
+        s,
+        e,
+        changes,
+    })
 }
 
 #[cfg(test)]
@@ -195,7 +215,10 @@ mod tests {
 
     #[test]
     fn diff_marks_changed_fields() {
-        let d = diff(Some(r#"{"name":"a","code":"X"}"#), Some(r#"{"name":"b","code":"X"}"#));
+        let d = diff(
+            Some(r#"{"name":"a","code":"X"}"#),
+            Some(r#"{"name":"b","code":"X"}"#),
+        );
         let name = d.iter().find(|c| c.field == "name").unwrap();
         assert!(name.changed);
         assert_eq!((name.before.as_str(), name.after.as_str()), ("a", "b"));

@@ -130,7 +130,8 @@ async fn resolve(parts: &mut Parts, st: &AppState) -> AppResult<Option<Ctx>> {
     let Some(cookie) = jar.get(SESSION_COOKIE) else {
         return Ok(None);
     };
-    let Some(p) = store::sessions::lookup(&mut h.c(), &store::hash_token(cookie.value()), now).await?
+    let Some(p) =
+        store::sessions::lookup(&mut h.c(), &store::hash_token(cookie.value()), now).await?
     else {
         return Ok(None);
     };
@@ -170,9 +171,9 @@ fn to_ctx(p: store::sessions::Principal, csrf: String, tr: Tr) -> Ctx {
         login: p.login,
         name: p.display_name,
         system_admin: p.is_system_admin,
-        org: p.org.and_then(|(id, name, role)| {
-            Role::parse(&role).map(|role| OrgCtx { id, name, role })
-        }),
+        org: p
+            .org
+            .and_then(|(id, name, role)| Role::parse(&role).map(|role| OrgCtx { id, name, role })),
         session_id: p.session_id,
         csrf,
         tr,
@@ -184,7 +185,10 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
     if a.len() != b.len() || a.is_empty() {
         return false;
     }
-    a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.bytes()
+        .zip(b.bytes())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// The signed-in user, if any (cached per request).

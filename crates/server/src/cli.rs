@@ -142,7 +142,10 @@ pub enum AuditCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: {e}");
@@ -160,9 +163,12 @@ pub fn main() -> ExitCode {
 
 fn init_logs() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let json = std::env::var("AFTERSALES_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         let _ = b.json().try_init();
     } else {
@@ -197,7 +203,10 @@ fn app_err(e: AppError) -> anyhow::Error {
     match e {
         AppError::Invalid(f) => {
             let tr = crate::i18n::Tr::new(crate::i18n::Lang::En, 0);
-            let msg: Vec<String> = f.0.iter().map(|e| format!("{}: {}", e.field, tr.field(e))).collect();
+            let msg: Vec<String> =
+                f.0.iter()
+                    .map(|e| format!("{}: {}", e.field, tr.field(e)))
+                    .collect();
             anyhow::anyhow!("invalid input: {}", msg.join("; "))
         }
         other => anyhow::anyhow!("{other:?}"),
@@ -223,7 +232,9 @@ pub async fn ensure_admin(st: &AppState) -> anyhow::Result<Option<(i64, String)>
 
 async fn admin_id(st: &AppState) -> anyhow::Result<Option<i64>> {
     let mut h = st.db.acquire().await?;
-    Ok(store::users::by_login(&mut h.c(), "admin").await?.map(|u| u.0.id))
+    Ok(store::users::by_login(&mut h.c(), "admin")
+        .await?
+        .map(|u| u.0.id))
 }
 
 async fn org_by_code(st: &AppState, code: Option<&str>, user: Option<i64>) -> anyhow::Result<i64> {
@@ -242,7 +253,9 @@ async fn org_by_code(st: &AppState, code: Option<&str>, user: Option<i64>) -> an
     let all = store::tenants::all(&mut h.c()).await?;
     match all.as_slice() {
         [one] => Ok(one.id),
-        [] => anyhow::bail!("no organization yet: run `aftersales demo` or create one at /admin/orgs"),
+        [] => {
+            anyhow::bail!("no organization yet: run `aftersales demo` or create one at /admin/orgs")
+        }
         _ => anyhow::bail!("several organizations: choose one with --org CODE"),
     }
 }
@@ -250,11 +263,15 @@ async fn org_by_code(st: &AppState, code: Option<&str>, user: Option<i64>) -> an
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut s = settings(&cli)?;
     match cli.command {
-        Command::Config { command: ConfigCommand::Example } => {
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
             print!("{EXAMPLE}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             println!("{s:#?}");
             println!("database: {}", crate::config::redact_url(&s.database_url()));
             let db = open(&s).await?;
@@ -267,7 +284,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let db = open(&s).await?;
-            println!("migrations at version {}", store::migrate::current(&db).await?);
+            println!(
+                "migrations at version {}",
+                store::migrate::current(&db).await?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { bind, demo } => {
@@ -302,8 +322,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let local = listener.local_addr()?;
             println!("aftersales listening on http://{local}");
             match created {
-                Some((_, pw)) => println!("administrator login: admin / password: {pw}  (shown once; change it after signing in)"),
-                None => println!("administrator login: admin (password set at first start; `aftersales user reset-password --login admin` prints a new one)"),
+                Some((_, pw)) => println!(
+                    "administrator login: admin / password: {pw}  (shown once; change it after signing in)"
+                ),
+                None => println!(
+                    "administrator login: admin (password set at first start; `aftersales user reset-password --login admin` prints a new one)"
+                ),
             }
             crate::jobs::spawn(st.clone());
             crate::app::serve_on(st, listener).await?;
@@ -315,8 +339,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some((_, pw)) = ensure_admin(&st).await? {
                 println!("administrator login: admin / password: {pw}  (shown once)");
             }
-            let admin = admin_id(&st).await?.ok_or_else(|| anyhow::anyhow!("no admin user"))?;
-            match crate::demo::load(&st, admin, scale).await.map_err(app_err)? {
+            let admin = admin_id(&st)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no admin user"))?;
+            match crate::demo::load(&st, admin, scale)
+                .await
+                .map_err(app_err)?
+            {
                 Some(r) => println!(
                     "demo company loaded (organization {}); demo users {} share the password: {}",
                     r.org_id,
@@ -327,7 +356,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { command: UserCommand::Create { login, name, role, org, password } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    login,
+                    name,
+                    role,
+                    org,
+                    password,
+                },
+        } => {
             let db = open(&s).await?;
             let st = AppState::new(db, s);
             let generated = password.is_none();
@@ -335,19 +373,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut errs = FieldErrors::default();
             check_password(&mut errs, "password", &password);
             let name = name.unwrap_or_else(|| login.clone());
-            let d = UserDraft::parse(errs, &login, &name, &role, vec![]).map_err(|e| app_err(e.into()))?;
+            let d = UserDraft::parse(errs, &login, &name, &role, vec![])
+                .map_err(|e| app_err(e.into()))?;
             let org = org_by_code(&st, org.as_deref(), None).await?;
             let is_admin = d.role == Role::Admin;
             crate::admin::create_member(&st, &Actor::system("cli"), org, d, &password)
                 .await
                 .map_err(app_err)?;
-            println!("user {login} created{}", if is_admin { " (administrator)" } else { "" });
+            println!(
+                "user {login} created{}",
+                if is_admin { " (administrator)" } else { "" }
+            );
             if generated {
                 println!("password: {password}");
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { command: UserCommand::ResetPassword { login } } => {
+        Command::User {
+            command: UserCommand::ResetPassword { login },
+        } => {
             let db = open(&s).await?;
             let st = AppState::new(db, s);
             let user = {
@@ -363,7 +407,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("new password for {}: {pw}", user.login);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token { command: TokenCommand::Create { user, org, name } } => {
+        Command::Token {
+            command: TokenCommand::Create { user, org, name },
+        } => {
             let db = open(&s).await?;
             let st = AppState::new(db, s);
             let u = {
@@ -374,9 +420,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .0
             };
             let org = org_by_code(&st, org.as_deref(), Some(u.id)).await?;
-            let (_, secret) = crate::admin::issue_token(&st, &Actor::system("cli"), u.id, org, &name)
-                .await
-                .map_err(app_err)?;
+            let (_, secret) =
+                crate::admin::issue_token(&st, &Actor::system("cli"), u.id, org, &name)
+                    .await
+                    .map_err(app_err)?;
             println!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
@@ -397,7 +444,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("backup written to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let db = open(&s).await?;
             let mut h = db.acquire().await?;
             let v = store::audit::verify(&mut h.c()).await?;
@@ -408,7 +457,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Some((chain, b)) => {
                     let (kind, id) = match b {
-                        domain::audit::ChainBreak::Link { id } => ("link to the previous row broken", id),
+                        domain::audit::ChainBreak::Link { id } => {
+                            ("link to the previous row broken", id)
+                        }
                         domain::audit::ChainBreak::Content { id } => ("content altered", id),
                         domain::audit::ChainBreak::Gap { id } => ("rows missing after", id),
                     };

@@ -143,7 +143,8 @@ impl Settings {
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
-        fig.merge(Env::prefixed("AFTERSALES_").split("__")).extract()
+        fig.merge(Env::prefixed("AFTERSALES_").split("__"))
+            .extract()
     }
 
     /// The database URL, defaulting to SQLite in the data directory.

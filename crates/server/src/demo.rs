@@ -16,12 +16,36 @@ pub const DEMO_ORG: &str = "demo";
 
 /// Departments from the seed: (code, name, description).
 const DEPARTMENTS: &[(&str, &str, &str)] = &[
-    ("SVC", "售后服务部", "负责售后服务体系运行：客户投诉处理、回访、满意度调查、设备维护保养与服务档案。"),
-    ("BIZ", "业务部", "客户投诉登记与确认、调查与提报、设计合理性调查、改善方案的提出与效果确认。"),
-    ("MKT", "营销部", "配合确认投诉，提供订单编号、料号、数量、交运日期，协助客户解决疑难。"),
-    ("PRD", "生产部", "对严重质量投诉提出产品解决措施，落实改善。"),
-    ("PUR", "采购部", "参与拟定改善方法，避免同类问题再次发生（供应商质量）。"),
-    ("QA", "质量部", "投诉质量的检验确认、原因分析、对策拟定与执行监督。"),
+    (
+        "SVC",
+        "售后服务部",
+        "负责售后服务体系运行：客户投诉处理、回访、满意度调查、设备维护保养与服务档案。",
+    ),
+    (
+        "BIZ",
+        "业务部",
+        "客户投诉登记与确认、调查与提报、设计合理性调查、改善方案的提出与效果确认。",
+    ),
+    (
+        "MKT",
+        "营销部",
+        "配合确认投诉，提供订单编号、料号、数量、交运日期，协助客户解决疑难。",
+    ),
+    (
+        "PRD",
+        "生产部",
+        "对严重质量投诉提出产品解决措施，落实改善。",
+    ),
+    (
+        "PUR",
+        "采购部",
+        "参与拟定改善方法，避免同类问题再次发生（供应商质量）。",
+    ),
+    (
+        "QA",
+        "质量部",
+        "投诉质量的检验确认、原因分析、对策拟定与执行监督。",
+    ),
 ];
 
 /// Posts: (name, department code, duties, authority).
@@ -135,17 +159,26 @@ fn as_admin(org: i64, user: i64) -> Ctx {
 pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<DemoReport>> {
     {
         let mut h = st.db.acquire().await?;
-        if store::tenants::by_code(&mut h.c(), DEMO_ORG).await?.is_some() {
+        if store::tenants::by_code(&mut h.c(), DEMO_ORG)
+            .await?
+            .is_some()
+        {
             return Ok(None);
         }
     }
     let actor = Actor::system("demo");
-    let org = crate::admin::create_org(st, &actor, DEMO_ORG, "示例设备有限公司", Some(admin)).await?;
+    let org =
+        crate::admin::create_org(st, &actor, DEMO_ORG, "示例设备有限公司", Some(admin)).await?;
     let ctx = as_admin(org, admin);
     let mut deps = Vec::new();
     for (code, name, desc) in DEPARTMENTS {
         let d = DepartmentDraft::parse(FieldErrors::default(), Some(code), name, None, Some(desc))?;
-        deps.push((*code, crate::org::service::create_department(st, &ctx, d).await?.id));
+        deps.push((
+            *code,
+            crate::org::service::create_department(st, &ctx, d)
+                .await?
+                .id,
+        ));
     }
     let dep = |code: &str| deps.iter().find(|d| d.0 == code).map(|d| d.1);
     let mut posts = Vec::new();
@@ -157,7 +190,10 @@ pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<Dem
             duties.iter().map(|s| s.to_string()).collect(),
             authority.iter().map(|s| s.to_string()).collect(),
         )?;
-        posts.push((*name, crate::org::service::create_post(st, &ctx, d).await?.id));
+        posts.push((
+            *name,
+            crate::org::service::create_post(st, &ctx, d).await?.id,
+        ));
     }
     let post = |name: &str| posts.iter().find(|p| p.0 == name).map(|p| p.1);
     for (name, no, code, post_name, phone) in STAFF {
@@ -178,7 +214,12 @@ pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<Dem
     const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"];
     const GIVEN: [&str; 10] = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋"];
     for i in 0..(scale as usize * 20) {
-        let name = format!("{}{}{}", SURNAMES[i % 10], GIVEN[(i / 10) % 10], i / 100 + 1);
+        let name = format!(
+            "{}{}{}",
+            SURNAMES[i % 10],
+            GIVEN[(i / 10) % 10],
+            i / 100 + 1
+        );
         let no = format!("S{:05}", i + 1);
         let d = StaffDraft::parse(
             FieldErrors::default(),

@@ -42,7 +42,11 @@ impl Lang {
             let mut it = part.split(';');
             let tag = it.next().unwrap_or("");
             let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             if let Some(l) = Lang::parse(tag)
                 && best.is_none_or(|(bq, _)| q > bq)
@@ -112,7 +116,10 @@ pub fn sources(lang: &str) -> Vec<(String, String)> {
         .filter(|f| f.starts_with(&prefix))
         .filter_map(|f| {
             let data = Locales::get(&f)?;
-            Some((f.to_string(), String::from_utf8_lossy(&data.data).into_owned()))
+            Some((
+                f.to_string(),
+                String::from_utf8_lossy(&data.data).into_owned(),
+            ))
         })
         .collect();
     files.sort();
@@ -168,19 +175,26 @@ impl Tr {
     /// The text of `prefix.name` (entity and action names); `name` itself when missing.
     pub fn tk(&self, prefix: &str, name: &str) -> String {
         let key = format!("{prefix}.{name}");
-        catalog(self.lang).get(&key).cloned().unwrap_or_else(|| name.to_string())
+        catalog(self.lang)
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
     }
 
     /// A role's display name.
     pub fn role(&self, role: &str) -> String {
         let key = format!("role.{role}");
-        catalog(self.lang).get(&key).cloned().unwrap_or_else(|| role.to_string())
+        catalog(self.lang)
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| role.to_string())
     }
 
     /// A Unix time shown as `YYYY-MM-DD HH:MM` in the configured offset.
     pub fn time(&self, secs: impl std::borrow::Borrow<i64>) -> String {
         let secs = *secs.borrow();
-        let off = time::UtcOffset::from_whole_seconds(self.offset_min * 60).unwrap_or(time::UtcOffset::UTC);
+        let off = time::UtcOffset::from_whole_seconds(self.offset_min * 60)
+            .unwrap_or(time::UtcOffset::UTC);
         match time::OffsetDateTime::from_unix_timestamp(secs) {
             Ok(t) => {
                 let t = t.to_offset(off);
@@ -204,7 +218,11 @@ impl Tr {
 
     /// Yes / no.
     pub fn yes_no(&self, b: impl std::borrow::Borrow<bool>) -> &'static str {
-        let key = if *b.borrow() { "common.yes" } else { "common.no" };
+        let key = if *b.borrow() {
+            "common.yes"
+        } else {
+            "common.no"
+        };
         match catalog(self.lang).get(key) {
             Some(v) => v.as_str(),
             None => key,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use store::jobs::{Handler, Job, Periodic, Worker};
 use store::Db;
+use store::jobs::{Handler, Job, Periodic, Worker};
 
 use crate::app::AppState;
 
@@ -46,7 +46,9 @@ async fn jobs_prune(db: Db, _job: Job) -> Result<(), String> {
 
 async fn audit_verify(db: Db, _job: Job) -> Result<(), String> {
     let mut h = db.acquire().await.map_err(|e| e.to_string())?;
-    let v = store::audit::verify(&mut h.c()).await.map_err(|e| e.to_string())?;
+    let v = store::audit::verify(&mut h.c())
+        .await
+        .map_err(|e| e.to_string())?;
     match v.broken {
         None => tracing::info!(rows = v.rows, chains = v.chains, "audit chain intact"),
         Some((chain, b)) => tracing::error!(chain, ?b, "AUDIT CHAIN BROKEN"),
@@ -65,9 +67,18 @@ pub fn worker(db: Db, id: String) -> Worker {
         id,
         handlers,
         periodic: vec![
-            Periodic { kind: SESSIONS_CLEANUP, every: 3600 },
-            Periodic { kind: JOBS_PRUNE, every: 86_400 },
-            Periodic { kind: AUDIT_VERIFY, every: 86_400 },
+            Periodic {
+                kind: SESSIONS_CLEANUP,
+                every: 3600,
+            },
+            Periodic {
+                kind: JOBS_PRUNE,
+                every: 86_400,
+            },
+            Periodic {
+                kind: AUDIT_VERIFY,
+                every: 86_400,
+            },
         ],
         lease: 600,
     }
@@ -78,7 +89,10 @@ pub fn spawn(st: AppState) {
     if !st.settings.jobs.enabled {
         return;
     }
-    let w = worker(st.db.clone(), format!("{}-{}", hostname(), store::random_hex(4)));
+    let w = worker(
+        st.db.clone(),
+        format!("{}-{}", hostname(), store::random_hex(4)),
+    );
     let every = Duration::from_secs(st.settings.jobs.tick_secs.max(1));
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);

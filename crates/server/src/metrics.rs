@@ -51,14 +51,21 @@ impl Metrics {
 
     /// Notes a job outcome.
     pub fn job(&self, ok: bool) {
-        let c = if ok { &self.jobs_done } else { &self.jobs_failed };
+        let c = if ok {
+            &self.jobs_done
+        } else {
+            &self.jobs_failed
+        };
         c.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The text exposition; `queue` is the job table's counts by status.
     pub fn render(&self, queue: &[(String, i64)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP aftersales_http_requests_total HTTP requests by route and status.");
+        let _ = writeln!(
+            out,
+            "# HELP aftersales_http_requests_total HTTP requests by route and status."
+        );
         let _ = writeln!(out, "# TYPE aftersales_http_requests_total counter");
         let snapshot = self.requests.lock().map(|m| m.clone()).unwrap_or_default();
         for ((method, route, status), s) in &snapshot {
@@ -68,8 +75,14 @@ impl Metrics {
                 s.count
             );
         }
-        let _ = writeln!(out, "# HELP aftersales_http_request_duration_seconds Request latency.");
-        let _ = writeln!(out, "# TYPE aftersales_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP aftersales_http_request_duration_seconds Request latency."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE aftersales_http_request_duration_seconds histogram"
+        );
         let mut by_route: BTreeMap<(String, String), Series> = BTreeMap::new();
         for ((method, route, _), s) in &snapshot {
             let e = by_route.entry((method.clone(), route.clone())).or_default();
@@ -93,10 +106,21 @@ impl Metrics {
                 "aftersales_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(out, "aftersales_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "aftersales_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "aftersales_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "aftersales_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
-        let _ = writeln!(out, "# HELP aftersales_jobs_processed_total Jobs run by this instance.");
+        let _ = writeln!(
+            out,
+            "# HELP aftersales_jobs_processed_total Jobs run by this instance."
+        );
         let _ = writeln!(out, "# TYPE aftersales_jobs_processed_total counter");
         let _ = writeln!(
             out,
@@ -108,7 +132,10 @@ impl Metrics {
             "aftersales_jobs_processed_total{{outcome=\"failed\"}} {}",
             self.jobs_failed.load(Ordering::Relaxed)
         );
-        let _ = writeln!(out, "# HELP aftersales_jobs Jobs in the shared queue by status.");
+        let _ = writeln!(
+            out,
+            "# HELP aftersales_jobs Jobs in the shared queue by status."
+        );
         let _ = writeln!(out, "# TYPE aftersales_jobs gauge");
         for (status, n) in queue {
             let _ = writeln!(out, "aftersales_jobs{{status=\"{status}\"}} {n}");

@@ -20,7 +20,8 @@ pub async fn sign_in(st: &AppState, login: &str, password: &str, ip: &str) -> Ap
     let a = &st.settings.auth;
     let mut h = st.db.acquire().await?;
     let (by_login, by_ip) =
-        store::sessions::recent_failures(&mut h.c(), login, ip, now - a.throttle_window_secs).await?;
+        store::sessions::recent_failures(&mut h.c(), login, ip, now - a.throttle_window_secs)
+            .await?;
     if by_login >= a.max_failures_per_login || by_ip >= a.max_failures_per_ip {
         tracing::warn!(login, ip, "sign-in throttled");
         return Err(AppError::Throttled);
@@ -62,7 +63,13 @@ pub async fn sign_in(st: &AppState, login: &str, password: &str, ip: &str) -> Ap
 }
 
 /// Changes the signed-in user's password and ends their other sessions.
-pub async fn change_password(st: &AppState, ctx: &Ctx, current: &str, new: &str, confirm: &str) -> AppResult<()> {
+pub async fn change_password(
+    st: &AppState,
+    ctx: &Ctx,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> AppResult<()> {
     let mut errs = FieldErrors::default();
     check_password(&mut errs, "new", new);
     if new != confirm {
@@ -73,11 +80,14 @@ pub async fn change_password(st: &AppState, ctx: &Ctx, current: &str, new: &str,
         store::users::password_hash(&mut h.c(), ctx.user_id).await?
     };
     if !st.hasher.verify(current, &hash).await? {
-        errs.0.insert(0, domain::FieldError {
-            field: "current".into(),
-            code: "password_wrong",
-            arg: None,
-        });
+        errs.0.insert(
+            0,
+            domain::FieldError {
+                field: "current".into(),
+                code: "password_wrong",
+                arg: None,
+            },
+        );
     }
     if !errs.is_empty() {
         return Err(AppError::Invalid(errs));

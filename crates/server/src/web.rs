@@ -72,7 +72,9 @@ impl Shell {
             csrf: ctx.csrf.clone(),
             path: uri.path().to_string(),
             here: crate::app::urlencode(
-                &uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                &uri.path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
             ),
             flash,
             nav_org: ctx.can(Permission::ViewOrg),
@@ -150,7 +152,10 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/lang/{code}", get(set_lang))
-        .route("/account/password", get(password_page).post(change_password))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
         .route("/switch-org", post(switch_org))
         .route("/assets/{*path}", get(asset))
 }
@@ -231,7 +236,12 @@ fn csrf_cookie(st: &AppState, jar: CookieJar) -> (CookieJar, String) {
     (jar.add(c), v)
 }
 
-async fn login(State(st): State<AppState>, parts: Parts, jar: CookieJar, form: FormData) -> AppResult<Response> {
+async fn login(
+    State(st): State<AppState>,
+    parts: Parts,
+    jar: CookieJar,
+    form: FormData,
+) -> AppResult<Response> {
     let tr = tr_of(&parts, &st);
     let ip = crate::auth::client_ip(&parts);
     let login = form.get("login").trim().to_lowercase();
@@ -279,7 +289,12 @@ fn lang_cookie(l: Lang) -> Cookie<'static> {
         .build()
 }
 
-async fn logout(State(st): State<AppState>, ctx: Ctx, jar: CookieJar, _f: FormData) -> AppResult<Response> {
+async fn logout(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    jar: CookieJar,
+    _f: FormData,
+) -> AppResult<Response> {
     if let Some(sid) = ctx.session_id {
         let mut tx = st.db.begin().await?;
         store::sessions::delete(&mut tx.c(), sid).await?;
@@ -302,7 +317,11 @@ async fn set_lang(
         store::users::set_locale(&mut tx.c(), ctx.user_id, lang.code()).await?;
         tx.commit().await?;
     }
-    Ok((jar.add(lang_cookie(lang)), see_other(&safe_next(q.next.as_deref()))).into_response())
+    Ok((
+        jar.add(lang_cookie(lang)),
+        see_other(&safe_next(q.next.as_deref())),
+    )
+        .into_response())
 }
 
 #[derive(askama::Template)]
@@ -322,7 +341,12 @@ async fn password_page(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppRes
     })
 }
 
-async fn change_password(State(st): State<AppState>, ctx: Ctx, uri: Uri, form: FormData) -> AppResult<Response> {
+async fn change_password(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    form: FormData,
+) -> AppResult<Response> {
     let r = crate::session::change_password(
         &st,
         &ctx,
@@ -355,7 +379,10 @@ async fn switch_org(State(st): State<AppState>, ctx: Ctx, form: FormData) -> App
         .map_err(|_| AppError::BadRequest("org_id".into()))?;
     let sid = ctx.session_id.ok_or(AppError::Forbidden)?;
     let mut tx = st.db.begin().await?;
-    if store::tenants::membership(&mut tx.c(), ctx.user_id, org).await?.is_none() {
+    if store::tenants::membership(&mut tx.c(), ctx.user_id, org)
+        .await?
+        .is_none()
+    {
         return Err(AppError::Forbidden);
     }
     store::sessions::set_org(&mut tx.c(), sid, org).await?;

@@ -150,7 +150,10 @@ pub async fn list(c: &mut Conn<'_>, org: i64, f: &Filter, p: PageReq) -> StoreRe
         audit_filter!(),
         " ORDER BY id DESC LIMIT $8 OFFSET $9"
     );
-    let actor = f.actor.as_ref().map(|a| format!("%{}%", a.replace('%', "")));
+    let actor = f
+        .actor
+        .as_ref()
+        .map(|a| format!("%{}%", a.replace('%', "")));
     let (total,): (i64,) = on!(c, x => sqlx::query_as(COUNT)
         .bind(org).bind(&f.entity).bind(f.entity_id).bind(&f.action).bind(&actor).bind(f.from).bind(f.to)
         .fetch_one(x).await)?;

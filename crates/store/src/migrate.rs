@@ -80,7 +80,10 @@ pub async fn run(db: &Db, now: i64) -> StoreResult<Vec<i64>> {
         }
     }
     let mut done = Vec::new();
-    for m in list.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)) {
+    for m in list
+        .iter()
+        .filter(|m| !applied.iter().any(|(v, _)| *v == m.version))
+    {
         run!(&mut c, x => sqlx::raw_sql(m.sql).execute(x).await)?;
         run!(&mut c, x => sqlx::query(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")

@@ -85,7 +85,12 @@ macro_rules! dept_select {
 }
 
 /// Inserts a department; returns its id.
-pub async fn insert_department(c: &mut Conn<'_>, org: i64, v: &DepartmentValues<'_>, now: i64) -> StoreResult<i64> {
+pub async fn insert_department(
+    c: &mut Conn<'_>,
+    org: i64,
+    v: &DepartmentValues<'_>,
+    now: i64,
+) -> StoreResult<i64> {
     let (id,): (i64,) = on!(c, x => sqlx::query_as(
         "INSERT INTO departments (org_id, code, name, parent_id, description, active, created_at, updated_at, version)
          VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6, 1) RETURNING id")
@@ -144,7 +149,12 @@ pub async fn get_department(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<
 }
 
 /// A page of departments, filtered in SQL.
-pub async fn list_departments(c: &mut Conn<'_>, org: i64, f: &ListFilter, p: PageReq) -> StoreResult<Page<Department>> {
+pub async fn list_departments(
+    c: &mut Conn<'_>,
+    org: i64,
+    f: &ListFilter,
+    p: PageReq,
+) -> StoreResult<Page<Department>> {
     macro_rules! w {
         () => {
             "WHERE d.org_id = $1 AND ($2 OR d.active)
@@ -233,7 +243,17 @@ pub struct PostValues<'a> {
     pub authority: &'a [String],
 }
 
-type PostRow = (i64, Option<i64>, Option<String>, String, String, String, bool, i64, i64);
+type PostRow = (
+    i64,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    String,
+    bool,
+    i64,
+    i64,
+);
 
 fn post(r: PostRow) -> Post {
     Post {
@@ -261,7 +281,12 @@ fn json_list(v: &[String]) -> String {
 }
 
 /// Inserts a post; returns its id.
-pub async fn insert_post(c: &mut Conn<'_>, org: i64, v: &PostValues<'_>, now: i64) -> StoreResult<i64> {
+pub async fn insert_post(
+    c: &mut Conn<'_>,
+    org: i64,
+    v: &PostValues<'_>,
+    now: i64,
+) -> StoreResult<i64> {
     let (id,): (i64,) = on!(c, x => sqlx::query_as(
         "INSERT INTO posts (org_id, department_id, name, duties, authority, active, created_at, updated_at, version)
          VALUES ($1, $2, $3, $4, $5, TRUE, $6, $6, 1) RETURNING id")
@@ -271,7 +296,14 @@ pub async fn insert_post(c: &mut Conn<'_>, org: i64, v: &PostValues<'_>, now: i6
 }
 
 /// Updates a post if `version` is still current.
-pub async fn update_post(c: &mut Conn<'_>, org: i64, id: i64, version: i64, v: &PostValues<'_>, now: i64) -> StoreResult<()> {
+pub async fn update_post(
+    c: &mut Conn<'_>,
+    org: i64,
+    id: i64,
+    version: i64,
+    v: &PostValues<'_>,
+    now: i64,
+) -> StoreResult<()> {
     let r = run!(c, x => sqlx::query(
         "UPDATE posts SET department_id = $4, name = $5, duties = $6, authority = $7, updated_at = $8,
             version = version + 1
@@ -282,7 +314,14 @@ pub async fn update_post(c: &mut Conn<'_>, org: i64, id: i64, version: i64, v: &
 }
 
 /// Retires or restores a post.
-pub async fn set_post_active(c: &mut Conn<'_>, org: i64, id: i64, version: i64, active: bool, now: i64) -> StoreResult<()> {
+pub async fn set_post_active(
+    c: &mut Conn<'_>,
+    org: i64,
+    id: i64,
+    version: i64,
+    active: bool,
+    now: i64,
+) -> StoreResult<()> {
     let r = run!(c, x => sqlx::query(
         "UPDATE posts SET active = $4, updated_at = $5, version = version + 1
          WHERE org_id = $1 AND id = $2 AND version = $3")
@@ -298,7 +337,12 @@ pub async fn get_post(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<Post> 
 }
 
 /// A page of posts.
-pub async fn list_posts(c: &mut Conn<'_>, org: i64, f: &ListFilter, p: PageReq) -> StoreResult<Page<Post>> {
+pub async fn list_posts(
+    c: &mut Conn<'_>,
+    org: i64,
+    f: &ListFilter,
+    p: PageReq,
+) -> StoreResult<Page<Post>> {
     macro_rules! w {
         () => {
             "WHERE p.org_id = $1 AND ($2 OR p.active) AND ($3 IS NULL OR LOWER(p.name) LIKE LOWER($3))
@@ -329,7 +373,12 @@ pub async fn post_choices(c: &mut Conn<'_>, org: i64) -> StoreResult<Vec<(i64, S
 }
 
 /// True when a post of this name exists in the organization (other than `except`).
-pub async fn post_name_taken(c: &mut Conn<'_>, org: i64, name: &str, except: Option<i64>) -> StoreResult<bool> {
+pub async fn post_name_taken(
+    c: &mut Conn<'_>,
+    org: i64,
+    name: &str,
+    except: Option<i64>,
+) -> StoreResult<bool> {
     let (n,): (i64,) = on!(c, x => sqlx::query_as(
         "SELECT COUNT(*) FROM posts WHERE org_id = $1 AND name = $2 AND ($3 IS NULL OR id <> $3)")
         .bind(org).bind(name).bind(except).fetch_one(x).await)?;
@@ -417,7 +466,12 @@ macro_rules! staff_select {
 }
 
 /// Inserts a staff member; returns the id.
-pub async fn insert_staff(c: &mut Conn<'_>, org: i64, v: &StaffValues<'_>, now: i64) -> StoreResult<i64> {
+pub async fn insert_staff(
+    c: &mut Conn<'_>,
+    org: i64,
+    v: &StaffValues<'_>,
+    now: i64,
+) -> StoreResult<i64> {
     let (id,): (i64,) = on!(c, x => sqlx::query_as(
         "INSERT INTO staff (org_id, department_id, post_id, name, employee_no, phone, email, hired_on, active,
             created_at, updated_at, version)
@@ -428,7 +482,14 @@ pub async fn insert_staff(c: &mut Conn<'_>, org: i64, v: &StaffValues<'_>, now: 
 }
 
 /// Updates a staff member if `version` is still current.
-pub async fn update_staff(c: &mut Conn<'_>, org: i64, id: i64, version: i64, v: &StaffValues<'_>, now: i64) -> StoreResult<()> {
+pub async fn update_staff(
+    c: &mut Conn<'_>,
+    org: i64,
+    id: i64,
+    version: i64,
+    v: &StaffValues<'_>,
+    now: i64,
+) -> StoreResult<()> {
     let r = run!(c, x => sqlx::query(
         "UPDATE staff SET department_id = $4, post_id = $5, name = $6, employee_no = $7, phone = $8, email = $9,
             hired_on = $10, updated_at = $11, version = version + 1
@@ -439,7 +500,14 @@ pub async fn update_staff(c: &mut Conn<'_>, org: i64, id: i64, version: i64, v: 
 }
 
 /// Retires or restores a staff member.
-pub async fn set_staff_active(c: &mut Conn<'_>, org: i64, id: i64, version: i64, active: bool, now: i64) -> StoreResult<()> {
+pub async fn set_staff_active(
+    c: &mut Conn<'_>,
+    org: i64,
+    id: i64,
+    version: i64,
+    active: bool,
+    now: i64,
+) -> StoreResult<()> {
     let r = run!(c, x => sqlx::query(
         "UPDATE staff SET active = $4, updated_at = $5, version = version + 1
          WHERE org_id = $1 AND id = $2 AND version = $3")
@@ -455,7 +523,12 @@ pub async fn get_staff(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<Staff
 }
 
 /// A page of staff.
-pub async fn list_staff(c: &mut Conn<'_>, org: i64, f: &ListFilter, p: PageReq) -> StoreResult<Page<Staff>> {
+pub async fn list_staff(
+    c: &mut Conn<'_>,
+    org: i64,
+    f: &ListFilter,
+    p: PageReq,
+) -> StoreResult<Page<Staff>> {
     macro_rules! w {
         () => {
             "WHERE s.org_id = $1 AND ($2 OR s.active)
@@ -480,7 +553,12 @@ pub async fn list_staff(c: &mut Conn<'_>, org: i64, f: &ListFilter, p: PageReq) 
 }
 
 /// True when the employee number is used by another staff member of the organization.
-pub async fn employee_no_taken(c: &mut Conn<'_>, org: i64, no: &str, except: Option<i64>) -> StoreResult<bool> {
+pub async fn employee_no_taken(
+    c: &mut Conn<'_>,
+    org: i64,
+    no: &str,
+    except: Option<i64>,
+) -> StoreResult<bool> {
     let (n,): (i64,) = on!(c, x => sqlx::query_as(
         "SELECT COUNT(*) FROM staff WHERE org_id = $1 AND employee_no = $2 AND ($3 IS NULL OR id <> $3)")
         .bind(org).bind(no).bind(except).fetch_one(x).await)?;

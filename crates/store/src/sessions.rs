@@ -53,7 +53,11 @@ type PRow = (
 );
 
 /// The principal of a live session; `None` when unknown, expired or the user is disabled.
-pub async fn lookup(c: &mut Conn<'_>, token_hash: &str, now: i64) -> StoreResult<Option<Principal>> {
+pub async fn lookup(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    now: i64,
+) -> StoreResult<Option<Principal>> {
     let r: Option<PRow> = on!(c, x => sqlx::query_as(
         "SELECT s.id, s.csrf_token, s.last_seen_at, u.id, u.login, u.display_name, u.is_system_admin,
                 u.locale, o.id, o.name, m.role
@@ -106,14 +110,25 @@ pub async fn delete_for_user(c: &mut Conn<'_>, user: i64, keep: Option<i64>) -> 
 }
 
 /// Records a sign-in attempt.
-pub async fn record_attempt(c: &mut Conn<'_>, login: &str, ip: &str, now: i64, success: bool) -> StoreResult<()> {
+pub async fn record_attempt(
+    c: &mut Conn<'_>,
+    login: &str,
+    ip: &str,
+    now: i64,
+    success: bool,
+) -> StoreResult<()> {
     run!(c, x => sqlx::query("INSERT INTO login_attempts (login, ip, at, success) VALUES ($1, $2, $3, $4)")
         .bind(login).bind(ip).bind(now).bind(success).execute(x).await)?;
     Ok(())
 }
 
 /// Failed attempts since `since` for this login and for this address.
-pub async fn recent_failures(c: &mut Conn<'_>, login: &str, ip: &str, since: i64) -> StoreResult<(i64, i64)> {
+pub async fn recent_failures(
+    c: &mut Conn<'_>,
+    login: &str,
+    ip: &str,
+    since: i64,
+) -> StoreResult<(i64, i64)> {
     let (by_login, by_ip): (i64, i64) = on!(c, x => sqlx::query_as(
         "SELECT
             (SELECT COUNT(*) FROM login_attempts WHERE login = $1 AND at >= $3 AND NOT success),

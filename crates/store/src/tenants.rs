@@ -71,7 +71,8 @@ pub async fn by_code(c: &mut Conn<'_>, code: &str) -> StoreResult<Option<Org>> {
 
 /// Number of organizations in the deployment.
 pub async fn count(c: &mut Conn<'_>) -> StoreResult<i64> {
-    let (n,): (i64,) = on!(c, x => sqlx::query_as("SELECT COUNT(*) FROM organizations").fetch_one(x).await)?;
+    let (n,): (i64,) =
+        on!(c, x => sqlx::query_as("SELECT COUNT(*) FROM organizations").fetch_one(x).await)?;
     Ok(n)
 }
 
@@ -135,7 +136,11 @@ pub async fn set_membership(
 }
 
 /// A user's role and departments in an organization, if a member.
-pub async fn membership(c: &mut Conn<'_>, user: i64, org: i64) -> StoreResult<Option<(String, Vec<i64>)>> {
+pub async fn membership(
+    c: &mut Conn<'_>,
+    user: i64,
+    org: i64,
+) -> StoreResult<Option<(String, Vec<i64>)>> {
     let role: Option<(String,)> = on!(c, x => sqlx::query_as(
         "SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2")
         .bind(user).bind(org).fetch_optional(x).await)?;
@@ -147,7 +152,11 @@ pub async fn membership(c: &mut Conn<'_>, user: i64, org: i64) -> StoreResult<Op
 }
 
 /// Members of an organization, paginated, with their departments (two queries, no loop).
-pub async fn members(c: &mut Conn<'_>, org: i64, p: crate::PageReq) -> StoreResult<crate::Page<Member>> {
+pub async fn members(
+    c: &mut Conn<'_>,
+    org: i64,
+    p: crate::PageReq,
+) -> StoreResult<crate::Page<Member>> {
     let (total,): (i64,) = on!(c, x => sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE org_id = $1")
         .bind(org).fetch_one(x).await)?;
     let rows: Vec<(i64, String, String, bool, String)> = on!(c, x => sqlx::query_as(

@@ -88,7 +88,13 @@ pub async fn set_locale(c: &mut Conn<'_>, id: i64, locale: &str) -> StoreResult<
 }
 
 /// Updates name and active flag.
-pub async fn update(c: &mut Conn<'_>, id: i64, display_name: &str, active: bool, now: i64) -> StoreResult<()> {
+pub async fn update(
+    c: &mut Conn<'_>,
+    id: i64,
+    display_name: &str,
+    active: bool,
+    now: i64,
+) -> StoreResult<()> {
     run!(c, x => sqlx::query(
         "UPDATE users SET display_name = $2, active = $3, updated_at = $4, version = version + 1 WHERE id = $1")
         .bind(id).bind(display_name).bind(active).bind(now).execute(x).await)?;
@@ -97,6 +103,7 @@ pub async fn update(c: &mut Conn<'_>, id: i64, display_name: &str, active: bool,
 
 /// Number of users in the deployment.
 pub async fn count(c: &mut Conn<'_>) -> StoreResult<i64> {
-    let (n,): (i64,) = on!(c, x => sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(x).await)?;
+    let (n,): (i64,) =
+        on!(c, x => sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(x).await)?;
     Ok(n)
 }

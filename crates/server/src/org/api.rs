@@ -22,8 +22,14 @@ use crate::error::AppResult;
 /// API routes of this feature.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/departments", get(list_departments).post(create_department))
-        .route("/api/v1/departments/{id}", get(get_department).put(update_department))
+        .route(
+            "/api/v1/departments",
+            get(list_departments).post(create_department),
+        )
+        .route(
+            "/api/v1/departments/{id}",
+            get(get_department).put(update_department),
+        )
         .route("/api/v1/departments/{id}/retire", post(retire_department))
         .route("/api/v1/departments/{id}/restore", post(restore_department))
         .route("/api/v1/posts", get(list_posts).post(create_post))
@@ -94,7 +100,11 @@ fn version(v: Option<i64>) -> AppResult<i64> {
 /// List departments.
 #[utoipa::path(get, path = "/api/v1/departments", tag = "org", params(ListParams),
     responses((status = 200, body = ListResponse<Department>)), security(("bearer" = [])))]
-pub async fn list_departments(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListParams>) -> AppResult<Response> {
+pub async fn list_departments(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListParams>,
+) -> AppResult<Response> {
     let p = service::list_departments(&st, &ctx, &q.filter(), q.page()).await?;
     Ok(ListResponse::from(p).into_response())
 }
@@ -102,7 +112,11 @@ pub async fn list_departments(State(st): State<AppState>, ctx: Ctx, Query(q): Qu
 /// Create a department.
 #[utoipa::path(post, path = "/api/v1/departments", tag = "org", request_body = DepartmentInput,
     responses((status = 201, body = Department), (status = 422, description = "invalid fields")), security(("bearer" = [])))]
-pub async fn create_department(State(st): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<DepartmentInput>) -> AppResult<Response> {
+pub async fn create_department(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<DepartmentInput>,
+) -> AppResult<Response> {
     let d = service::create_department(&st, &ctx, b.draft()?).await?;
     Ok((StatusCode::CREATED, axum::Json(d)).into_response())
 }
@@ -110,14 +124,23 @@ pub async fn create_department(State(st): State<AppState>, ctx: Ctx, ApiJson(b):
 /// One department.
 #[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = Department), (status = 404)), security(("bearer" = [])))]
-pub async fn get_department(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn get_department(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     Ok(axum::Json(service::get_department(&st, &ctx, id).await?).into_response())
 }
 
 /// Update a department (409 when `version` is stale).
 #[utoipa::path(put, path = "/api/v1/departments/{id}", tag = "org", params(("id" = i64, Path)), request_body = DepartmentInput,
     responses((status = 200, body = Department), (status = 409), (status = 422)), security(("bearer" = [])))]
-pub async fn update_department(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<DepartmentInput>) -> AppResult<Response> {
+pub async fn update_department(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DepartmentInput>,
+) -> AppResult<Response> {
     let d = service::update_department(&st, &ctx, id, version(b.version)?, b.draft()?).await?;
     Ok(axum::Json(d).into_response())
 }
@@ -125,15 +148,31 @@ pub async fn update_department(State(st): State<AppState>, ctx: Ctx, Path(id): P
 /// Retire a department (refused while it has active staff).
 #[utoipa::path(post, path = "/api/v1/departments/{id}/retire", tag = "org", params(("id" = i64, Path)), request_body = VersionBody,
     responses((status = 200, body = Department), (status = 409)), security(("bearer" = [])))]
-pub async fn retire_department(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<VersionBody>) -> AppResult<Response> {
-    Ok(axum::Json(service::set_department_active(&st, &ctx, id, b.version, false).await?).into_response())
+pub async fn retire_department(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> AppResult<Response> {
+    Ok(
+        axum::Json(service::set_department_active(&st, &ctx, id, b.version, false).await?)
+            .into_response(),
+    )
 }
 
 /// Restore a retired department.
 #[utoipa::path(post, path = "/api/v1/departments/{id}/restore", tag = "org", params(("id" = i64, Path)), request_body = VersionBody,
     responses((status = 200, body = Department), (status = 409)), security(("bearer" = [])))]
-pub async fn restore_department(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<VersionBody>) -> AppResult<Response> {
-    Ok(axum::Json(service::set_department_active(&st, &ctx, id, b.version, true).await?).into_response())
+pub async fn restore_department(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> AppResult<Response> {
+    Ok(
+        axum::Json(service::set_department_active(&st, &ctx, id, b.version, true).await?)
+            .into_response(),
+    )
 }
 
 /// A post as written.
@@ -165,7 +204,11 @@ impl PostInput {
 /// List posts.
 #[utoipa::path(get, path = "/api/v1/posts", tag = "org", params(ListParams),
     responses((status = 200, body = ListResponse<Post>)), security(("bearer" = [])))]
-pub async fn list_posts(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListParams>) -> AppResult<Response> {
+pub async fn list_posts(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListParams>,
+) -> AppResult<Response> {
     let p = service::list_posts(&st, &ctx, &q.filter(), q.page()).await?;
     Ok(ListResponse::from(p).into_response())
 }
@@ -173,7 +216,11 @@ pub async fn list_posts(State(st): State<AppState>, ctx: Ctx, Query(q): Query<Li
 /// Create a post.
 #[utoipa::path(post, path = "/api/v1/posts", tag = "org", request_body = PostInput,
     responses((status = 201, body = Post), (status = 422)), security(("bearer" = [])))]
-pub async fn create_post(State(st): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<PostInput>) -> AppResult<Response> {
+pub async fn create_post(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<PostInput>,
+) -> AppResult<Response> {
     let p = service::create_post(&st, &ctx, b.draft()?).await?;
     Ok((StatusCode::CREATED, axum::Json(p)).into_response())
 }
@@ -181,14 +228,23 @@ pub async fn create_post(State(st): State<AppState>, ctx: Ctx, ApiJson(b): ApiJs
 /// One post.
 #[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = Post), (status = 404)), security(("bearer" = [])))]
-pub async fn get_post(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn get_post(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     Ok(axum::Json(service::get_post(&st, &ctx, id).await?).into_response())
 }
 
 /// Update a post.
 #[utoipa::path(put, path = "/api/v1/posts/{id}", tag = "org", params(("id" = i64, Path)), request_body = PostInput,
     responses((status = 200, body = Post), (status = 409), (status = 422)), security(("bearer" = [])))]
-pub async fn update_post(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<PostInput>) -> AppResult<Response> {
+pub async fn update_post(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<PostInput>,
+) -> AppResult<Response> {
     let p = service::update_post(&st, &ctx, id, version(b.version)?, b.draft()?).await?;
     Ok(axum::Json(p).into_response())
 }
@@ -196,14 +252,27 @@ pub async fn update_post(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i6
 /// Retire a post.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/retire", tag = "org", params(("id" = i64, Path)), request_body = VersionBody,
     responses((status = 200, body = Post), (status = 409)), security(("bearer" = [])))]
-pub async fn retire_post(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<VersionBody>) -> AppResult<Response> {
-    Ok(axum::Json(service::set_post_active(&st, &ctx, id, b.version, false).await?).into_response())
+pub async fn retire_post(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> AppResult<Response> {
+    Ok(
+        axum::Json(service::set_post_active(&st, &ctx, id, b.version, false).await?)
+            .into_response(),
+    )
 }
 
 /// Restore a post.
 #[utoipa::path(post, path = "/api/v1/posts/{id}/restore", tag = "org", params(("id" = i64, Path)), request_body = VersionBody,
     responses((status = 200, body = Post), (status = 409)), security(("bearer" = [])))]
-pub async fn restore_post(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<VersionBody>) -> AppResult<Response> {
+pub async fn restore_post(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> AppResult<Response> {
     Ok(axum::Json(service::set_post_active(&st, &ctx, id, b.version, true).await?).into_response())
 }
 
@@ -242,7 +311,11 @@ impl StaffInput {
 /// List staff.
 #[utoipa::path(get, path = "/api/v1/staff", tag = "org", params(ListParams),
     responses((status = 200, body = ListResponse<Staff>)), security(("bearer" = [])))]
-pub async fn list_staff(State(st): State<AppState>, ctx: Ctx, Query(q): Query<ListParams>) -> AppResult<Response> {
+pub async fn list_staff(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListParams>,
+) -> AppResult<Response> {
     let p = service::list_staff(&st, &ctx, &q.filter(), q.page()).await?;
     Ok(ListResponse::from(p).into_response())
 }
@@ -250,7 +323,11 @@ pub async fn list_staff(State(st): State<AppState>, ctx: Ctx, Query(q): Query<Li
 /// Create a staff member.
 #[utoipa::path(post, path = "/api/v1/staff", tag = "org", request_body = StaffInput,
     responses((status = 201, body = Staff), (status = 422)), security(("bearer" = [])))]
-pub async fn create_staff(State(st): State<AppState>, ctx: Ctx, ApiJson(b): ApiJson<StaffInput>) -> AppResult<Response> {
+pub async fn create_staff(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ApiJson(b): ApiJson<StaffInput>,
+) -> AppResult<Response> {
     let p = service::create_staff(&st, &ctx, b.draft()?).await?;
     Ok((StatusCode::CREATED, axum::Json(p)).into_response())
 }
@@ -258,14 +335,23 @@ pub async fn create_staff(State(st): State<AppState>, ctx: Ctx, ApiJson(b): ApiJ
 /// One staff member.
 #[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = Staff), (status = 404)), security(("bearer" = [])))]
-pub async fn get_staff(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn get_staff(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     Ok(axum::Json(service::get_staff(&st, &ctx, id).await?).into_response())
 }
 
 /// Update a staff member.
 #[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "org", params(("id" = i64, Path)), request_body = StaffInput,
     responses((status = 200, body = Staff), (status = 409), (status = 422)), security(("bearer" = [])))]
-pub async fn update_staff(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<StaffInput>) -> AppResult<Response> {
+pub async fn update_staff(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<StaffInput>,
+) -> AppResult<Response> {
     let p = service::update_staff(&st, &ctx, id, version(b.version)?, b.draft()?).await?;
     Ok(axum::Json(p).into_response())
 }
@@ -273,13 +359,29 @@ pub async fn update_staff(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i
 /// Retire a staff member.
 #[utoipa::path(post, path = "/api/v1/staff/{id}/retire", tag = "org", params(("id" = i64, Path)), request_body = VersionBody,
     responses((status = 200, body = Staff), (status = 409)), security(("bearer" = [])))]
-pub async fn retire_staff(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<VersionBody>) -> AppResult<Response> {
-    Ok(axum::Json(service::set_staff_active(&st, &ctx, id, b.version, false).await?).into_response())
+pub async fn retire_staff(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> AppResult<Response> {
+    Ok(
+        axum::Json(service::set_staff_active(&st, &ctx, id, b.version, false).await?)
+            .into_response(),
+    )
 }
 
 /// Restore a staff member.
 #[utoipa::path(post, path = "/api/v1/staff/{id}/restore", tag = "org", params(("id" = i64, Path)), request_body = VersionBody,
     responses((status = 200, body = Staff), (status = 409)), security(("bearer" = [])))]
-pub async fn restore_staff(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, ApiJson(b): ApiJson<VersionBody>) -> AppResult<Response> {
-    Ok(axum::Json(service::set_staff_active(&st, &ctx, id, b.version, true).await?).into_response())
+pub async fn restore_staff(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> AppResult<Response> {
+    Ok(
+        axum::Json(service::set_staff_active(&st, &ctx, id, b.version, true).await?)
+            .into_response(),
+    )
 }

@@ -16,7 +16,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/org/departments", get(departments).post(department_create))
         .route("/org/departments/new", get(department_new))
-        .route("/org/departments/{id}", get(department_view).post(department_update))
+        .route(
+            "/org/departments/{id}",
+            get(department_view).post(department_update),
+        )
         .route("/org/departments/{id}/edit", get(department_edit))
         .route("/org/departments/{id}/retire", post(department_retire))
         .route("/org/departments/{id}/restore", post(department_restore))

@@ -32,10 +32,7 @@ impl ListQ {
         ListFilter {
             q: self.q.clone(),
             include_retired: self.retired.as_deref() == Some("1"),
-            department_id: self
-                .department_id
-                .as_deref()
-                .and_then(|d| d.parse().ok()),
+            department_id: self.department_id.as_deref().and_then(|d| d.parse().ok()),
         }
     }
 }
@@ -70,8 +67,16 @@ impl Pager {
             page: page.page,
             pages: page.pages(),
             total: page.total,
-            prev: if page.page > 1 { link(page.page - 1) } else { String::new() },
-            next: if page.page < page.pages() { link(page.page + 1) } else { String::new() },
+            prev: if page.page > 1 {
+                link(page.page - 1)
+            } else {
+                String::new()
+            },
+            next: if page.page < page.pages() {
+                link(page.page + 1)
+            } else {
+                String::new()
+            },
         }
     }
 }
@@ -90,8 +95,14 @@ struct DepartmentsPage {
     can_edit: bool,
 }
 
-pub async fn departments(State(st): State<AppState>, ctx: Ctx, uri: Uri, Query(q): Query<ListQ>) -> AppResult<Response> {
-    let page = service::list_departments(&st, &ctx, &q.filter(), PageReq::new(q.page, None)).await?;
+pub async fn departments(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Query(q): Query<ListQ>,
+) -> AppResult<Response> {
+    let page =
+        service::list_departments(&st, &ctx, &q.filter(), PageReq::new(q.page, None)).await?;
     let s = Shell::load(&st, &ctx, &uri, "org.departments").await?;
     render(&DepartmentsPage {
         tr: ctx.tr,
@@ -126,23 +137,59 @@ struct DepartmentFormPage {
     parents: Vec<(i64, String)>,
 }
 
-async fn dept_form(st: &AppState, ctx: &Ctx, uri: &Uri, v: DeptForm, errs: Errs, banner: String, status: StatusCode) -> AppResult<Response> {
+async fn dept_form(
+    st: &AppState,
+    ctx: &Ctx,
+    uri: &Uri,
+    v: DeptForm,
+    errs: Errs,
+    banner: String,
+    status: StatusCode,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let parents = {
         let mut h = st.db.acquire().await?;
         store::org::department_choices(&mut h.c(), org).await?
     };
-    let title = if v.id == 0 { "org.department_new" } else { "org.department_edit" };
+    let title = if v.id == 0 {
+        "org.department_new"
+    } else {
+        "org.department_edit"
+    };
     let s = Shell::load(st, ctx, uri, title).await?;
     let parents = parents.into_iter().filter(|(id, _)| *id != v.id).collect();
-    render_status(status, &DepartmentFormPage { tr: ctx.tr, s, v, errs, banner, parents })
+    render_status(
+        status,
+        &DepartmentFormPage {
+            tr: ctx.tr,
+            s,
+            v,
+            errs,
+            banner,
+            parents,
+        },
+    )
 }
 
 pub async fn department_new(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult<Response> {
-    dept_form(&st, &ctx, &uri, DeptForm::default(), Errs::default(), String::new(), StatusCode::OK).await
+    dept_form(
+        &st,
+        &ctx,
+        &uri,
+        DeptForm::default(),
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn department_edit(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn department_edit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let d = service::get_department(&st, &ctx, id).await?;
     let v = DeptForm {
         id: d.id,
@@ -152,13 +199,28 @@ pub async fn department_edit(State(st): State<AppState>, ctx: Ctx, uri: Uri, Pat
         parent_id: d.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         description: d.description.unwrap_or_default(),
     };
-    dept_form(&st, &ctx, &uri, v, Errs::default(), String::new(), StatusCode::OK).await
+    dept_form(
+        &st,
+        &ctx,
+        &uri,
+        v,
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn dept_draft(f: &FormData) -> Result<DepartmentDraft, domain::DomainError> {
     let mut errs = FieldErrors::default();
     let parent = parse_opt_id(&mut errs, "parent_id", f.opt("parent_id"));
-    DepartmentDraft::parse(errs, f.opt("code"), f.get("name"), parent, f.opt("description"))
+    DepartmentDraft::parse(
+        errs,
+        f.opt("code"),
+        f.get("name"),
+        parent,
+        f.opt("description"),
+    )
 }
 
 fn dept_typed(f: &FormData, id: i64, version: i64) -> DeptForm {
@@ -172,7 +234,12 @@ fn dept_typed(f: &FormData, id: i64, version: i64) -> DeptForm {
     }
 }
 
-pub async fn department_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData) -> AppResult<Response> {
+pub async fn department_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    f: FormData,
+) -> AppResult<Response> {
     let r = match dept_draft(&f) {
         Ok(d) => service::create_department(&st, &ctx, d).await,
         Err(e) => Err(e.into()),
@@ -180,13 +247,28 @@ pub async fn department_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f
     match r {
         Ok(d) => Ok(see_other(&format!("/org/departments/{}?ok=created", d.id))),
         Err(AppError::Invalid(e)) => {
-            dept_form(&st, &ctx, &uri, dept_typed(&f, 0, 0), Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            dept_form(
+                &st,
+                &ctx,
+                &uri,
+                dept_typed(&f, 0, 0),
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
 }
 
-pub async fn department_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn department_update(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     let version = f.version()?;
     let r = match dept_draft(&f) {
         Ok(d) => service::update_department(&st, &ctx, id, version, d).await,
@@ -195,12 +277,30 @@ pub async fn department_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, P
     match r {
         Ok(d) => Ok(see_other(&format!("/org/departments/{}?ok=saved", d.id))),
         Err(AppError::Invalid(e)) => {
-            dept_form(&st, &ctx, &uri, dept_typed(&f, id, version), Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            dept_form(
+                &st,
+                &ctx,
+                &uri,
+                dept_typed(&f, id, version),
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(AppError::Stale) => {
             // Keep what the user typed; take the current version so a second save is deliberate.
             let cur = service::get_department(&st, &ctx, id).await?;
-            dept_form(&st, &ctx, &uri, dept_typed(&f, id, cur.version), Errs::default(), ctx.tr.t("error.stale_form").into(), StatusCode::CONFLICT).await
+            dept_form(
+                &st,
+                &ctx,
+                &uri,
+                dept_typed(&f, id, cur.version),
+                Errs::default(),
+                ctx.tr.t("error.stale_form").into(),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -217,10 +317,20 @@ struct DepartmentView {
     can_audit: bool,
 }
 
-pub async fn department_view(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn department_view(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let d = service::get_department(&st, &ctx, id).await?;
-    let f = ListFilter { department_id: Some(id), ..Default::default() };
-    let staff = service::list_staff(&st, &ctx, &f, PageReq::new(Some(1), Some(200))).await?.items;
+    let f = ListFilter {
+        department_id: Some(id),
+        ..Default::default()
+    };
+    let staff = service::list_staff(&st, &ctx, &f, PageReq::new(Some(1), Some(200)))
+        .await?
+        .items;
     let s = Shell::load(&st, &ctx, &uri, "org.department").await?;
     render(&DepartmentView {
         tr: ctx.tr,
@@ -232,12 +342,22 @@ pub async fn department_view(State(st): State<AppState>, ctx: Ctx, uri: Uri, Pat
     })
 }
 
-pub async fn department_retire(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn department_retire(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     service::set_department_active(&st, &ctx, id, f.version()?, false).await?;
     Ok(see_other(&format!("/org/departments/{id}?ok=retired")))
 }
 
-pub async fn department_restore(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn department_restore(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     service::set_department_active(&st, &ctx, id, f.version()?, true).await?;
     Ok(see_other(&format!("/org/departments/{id}?ok=restored")))
 }
@@ -256,7 +376,12 @@ struct PostsPage {
     can_edit: bool,
 }
 
-pub async fn posts(State(st): State<AppState>, ctx: Ctx, uri: Uri, Query(q): Query<ListQ>) -> AppResult<Response> {
+pub async fn posts(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Query(q): Query<ListQ>,
+) -> AppResult<Response> {
     let page = service::list_posts(&st, &ctx, &q.filter(), PageReq::new(q.page, None)).await?;
     let s = Shell::load(&st, &ctx, &uri, "org.posts").await?;
     render(&PostsPage {
@@ -291,22 +416,58 @@ struct PostFormPage {
     departments: Vec<(i64, String)>,
 }
 
-async fn post_form(st: &AppState, ctx: &Ctx, uri: &Uri, v: PostForm, errs: Errs, banner: String, status: StatusCode) -> AppResult<Response> {
+async fn post_form(
+    st: &AppState,
+    ctx: &Ctx,
+    uri: &Uri,
+    v: PostForm,
+    errs: Errs,
+    banner: String,
+    status: StatusCode,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let departments = {
         let mut h = st.db.acquire().await?;
         store::org::department_choices(&mut h.c(), org).await?
     };
-    let title = if v.id == 0 { "org.post_new" } else { "org.post_edit" };
+    let title = if v.id == 0 {
+        "org.post_new"
+    } else {
+        "org.post_edit"
+    };
     let s = Shell::load(st, ctx, uri, title).await?;
-    render_status(status, &PostFormPage { tr: ctx.tr, s, v, errs, banner, departments })
+    render_status(
+        status,
+        &PostFormPage {
+            tr: ctx.tr,
+            s,
+            v,
+            errs,
+            banner,
+            departments,
+        },
+    )
 }
 
 pub async fn post_new(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult<Response> {
-    post_form(&st, &ctx, &uri, PostForm::default(), Errs::default(), String::new(), StatusCode::OK).await
+    post_form(
+        &st,
+        &ctx,
+        &uri,
+        PostForm::default(),
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn post_edit(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn post_edit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let p = service::get_post(&st, &ctx, id).await?;
     let v = PostForm {
         id: p.id,
@@ -316,7 +477,16 @@ pub async fn post_edit(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id):
         duties: p.duties.join("\n"),
         authority: p.authority.join("\n"),
     };
-    post_form(&st, &ctx, &uri, v, Errs::default(), String::new(), StatusCode::OK).await
+    post_form(
+        &st,
+        &ctx,
+        &uri,
+        v,
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn post_draft(f: &FormData) -> Result<PostDraft, domain::DomainError> {
@@ -342,7 +512,12 @@ fn post_typed(f: &FormData, id: i64, version: i64) -> PostForm {
     }
 }
 
-pub async fn post_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData) -> AppResult<Response> {
+pub async fn post_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    f: FormData,
+) -> AppResult<Response> {
     let r = match post_draft(&f) {
         Ok(d) => service::create_post(&st, &ctx, d).await,
         Err(e) => Err(e.into()),
@@ -350,13 +525,28 @@ pub async fn post_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: Form
     match r {
         Ok(p) => Ok(see_other(&format!("/org/posts/{}?ok=created", p.id))),
         Err(AppError::Invalid(e)) => {
-            post_form(&st, &ctx, &uri, post_typed(&f, 0, 0), Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            post_form(
+                &st,
+                &ctx,
+                &uri,
+                post_typed(&f, 0, 0),
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
 }
 
-pub async fn post_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn post_update(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     let version = f.version()?;
     let r = match post_draft(&f) {
         Ok(d) => service::update_post(&st, &ctx, id, version, d).await,
@@ -365,11 +555,29 @@ pub async fn post_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id
     match r {
         Ok(p) => Ok(see_other(&format!("/org/posts/{}?ok=saved", p.id))),
         Err(AppError::Invalid(e)) => {
-            post_form(&st, &ctx, &uri, post_typed(&f, id, version), Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            post_form(
+                &st,
+                &ctx,
+                &uri,
+                post_typed(&f, id, version),
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(AppError::Stale) => {
             let cur = service::get_post(&st, &ctx, id).await?;
-            post_form(&st, &ctx, &uri, post_typed(&f, id, cur.version), Errs::default(), ctx.tr.t("error.stale_form").into(), StatusCode::CONFLICT).await
+            post_form(
+                &st,
+                &ctx,
+                &uri,
+                post_typed(&f, id, cur.version),
+                Errs::default(),
+                ctx.tr.t("error.stale_form").into(),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -385,7 +593,12 @@ struct PostView {
     can_audit: bool,
 }
 
-pub async fn post_view(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn post_view(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let p = service::get_post(&st, &ctx, id).await?;
     let s = Shell::load(&st, &ctx, &uri, "org.post").await?;
     render(&PostView {
@@ -397,12 +610,22 @@ pub async fn post_view(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id):
     })
 }
 
-pub async fn post_retire(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn post_retire(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     service::set_post_active(&st, &ctx, id, f.version()?, false).await?;
     Ok(see_other(&format!("/org/posts/{id}?ok=retired")))
 }
 
-pub async fn post_restore(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn post_restore(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     service::set_post_active(&st, &ctx, id, f.version()?, true).await?;
     Ok(see_other(&format!("/org/posts/{id}?ok=restored")))
 }
@@ -423,7 +646,12 @@ struct StaffPage {
     can_edit: bool,
 }
 
-pub async fn staff(State(st): State<AppState>, ctx: Ctx, uri: Uri, Query(q): Query<ListQ>) -> AppResult<Response> {
+pub async fn staff(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Query(q): Query<ListQ>,
+) -> AppResult<Response> {
     let page = service::list_staff(&st, &ctx, &q.filter(), PageReq::new(q.page, None)).await?;
     let departments = {
         let mut h = st.db.acquire().await?;
@@ -468,7 +696,15 @@ struct StaffFormPage {
     posts: Vec<(i64, String)>,
 }
 
-async fn staff_form(st: &AppState, ctx: &Ctx, uri: &Uri, v: StaffForm, errs: Errs, banner: String, status: StatusCode) -> AppResult<Response> {
+async fn staff_form(
+    st: &AppState,
+    ctx: &Ctx,
+    uri: &Uri,
+    v: StaffForm,
+    errs: Errs,
+    banner: String,
+    status: StatusCode,
+) -> AppResult<Response> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let (departments, posts) = {
         let mut h = st.db.acquire().await?;
@@ -477,20 +713,54 @@ async fn staff_form(st: &AppState, ctx: &Ctx, uri: &Uri, v: StaffForm, errs: Err
             store::org::post_choices(&mut h.c(), org).await?,
         )
     };
-    let title = if v.id == 0 { "org.staff_new" } else { "org.staff_edit" };
+    let title = if v.id == 0 {
+        "org.staff_new"
+    } else {
+        "org.staff_edit"
+    };
     let s = Shell::load(st, ctx, uri, title).await?;
-    render_status(status, &StaffFormPage { tr: ctx.tr, s, v, errs, banner, departments, posts })
+    render_status(
+        status,
+        &StaffFormPage {
+            tr: ctx.tr,
+            s,
+            v,
+            errs,
+            banner,
+            departments,
+            posts,
+        },
+    )
 }
 
-pub async fn staff_new(State(st): State<AppState>, ctx: Ctx, uri: Uri, Query(q): Query<ListQ>) -> AppResult<Response> {
+pub async fn staff_new(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Query(q): Query<ListQ>,
+) -> AppResult<Response> {
     let v = StaffForm {
         department_id: q.department_id.unwrap_or_default(),
         ..Default::default()
     };
-    staff_form(&st, &ctx, &uri, v, Errs::default(), String::new(), StatusCode::OK).await
+    staff_form(
+        &st,
+        &ctx,
+        &uri,
+        v,
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn staff_edit(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn staff_edit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let p = service::get_staff(&st, &ctx, id).await?;
     let v = StaffForm {
         id: p.id,
@@ -503,7 +773,16 @@ pub async fn staff_edit(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id)
         email: p.email.unwrap_or_default(),
         hired_on: p.hired_on.unwrap_or_default(),
     };
-    staff_form(&st, &ctx, &uri, v, Errs::default(), String::new(), StatusCode::OK).await
+    staff_form(
+        &st,
+        &ctx,
+        &uri,
+        v,
+        Errs::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn staff_draft(f: &FormData) -> Result<StaffDraft, domain::DomainError> {
@@ -538,7 +817,12 @@ fn staff_typed(f: &FormData, id: i64, version: i64) -> StaffForm {
     }
 }
 
-pub async fn staff_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: FormData) -> AppResult<Response> {
+pub async fn staff_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    f: FormData,
+) -> AppResult<Response> {
     let r = match staff_draft(&f) {
         Ok(d) => service::create_staff(&st, &ctx, d).await,
         Err(e) => Err(e.into()),
@@ -546,13 +830,28 @@ pub async fn staff_create(State(st): State<AppState>, ctx: Ctx, uri: Uri, f: For
     match r {
         Ok(p) => Ok(see_other(&format!("/org/staff/{}?ok=created", p.id))),
         Err(AppError::Invalid(e)) => {
-            staff_form(&st, &ctx, &uri, staff_typed(&f, 0, 0), Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            staff_form(
+                &st,
+                &ctx,
+                &uri,
+                staff_typed(&f, 0, 0),
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
 }
 
-pub async fn staff_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn staff_update(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     let version = f.version()?;
     let r = match staff_draft(&f) {
         Ok(d) => service::update_staff(&st, &ctx, id, version, d).await,
@@ -561,11 +860,29 @@ pub async fn staff_update(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(i
     match r {
         Ok(p) => Ok(see_other(&format!("/org/staff/{}?ok=saved", p.id))),
         Err(AppError::Invalid(e)) => {
-            staff_form(&st, &ctx, &uri, staff_typed(&f, id, version), Errs::of(&ctx.tr, &e), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            staff_form(
+                &st,
+                &ctx,
+                &uri,
+                staff_typed(&f, id, version),
+                Errs::of(&ctx.tr, &e),
+                String::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(AppError::Stale) => {
             let cur = service::get_staff(&st, &ctx, id).await?;
-            staff_form(&st, &ctx, &uri, staff_typed(&f, id, cur.version), Errs::default(), ctx.tr.t("error.stale_form").into(), StatusCode::CONFLICT).await
+            staff_form(
+                &st,
+                &ctx,
+                &uri,
+                staff_typed(&f, id, cur.version),
+                Errs::default(),
+                ctx.tr.t("error.stale_form").into(),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -581,7 +898,12 @@ struct StaffView {
     can_audit: bool,
 }
 
-pub async fn staff_view(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn staff_view(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let p = service::get_staff(&st, &ctx, id).await?;
     let s = Shell::load(&st, &ctx, &uri, "org.staff_member").await?;
     render(&StaffView {
@@ -593,12 +915,22 @@ pub async fn staff_view(State(st): State<AppState>, ctx: Ctx, uri: Uri, Path(id)
     })
 }
 
-pub async fn staff_retire(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn staff_retire(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     service::set_staff_active(&st, &ctx, id, f.version()?, false).await?;
     Ok(see_other(&format!("/org/staff/{id}?ok=retired")))
 }
 
-pub async fn staff_restore(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, f: FormData) -> AppResult<Response> {
+pub async fn staff_restore(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> AppResult<Response> {
     service::set_staff_active(&st, &ctx, id, f.version()?, true).await?;
     Ok(see_other(&format!("/org/staff/{id}?ok=restored")))
 }

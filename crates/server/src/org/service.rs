@@ -6,7 +6,9 @@ use domain::org::{DepartmentDraft, PostDraft, StaffDraft};
 use domain::{DomainError, FieldErrors};
 use serde::Serialize;
 use store::audit::NewEntry;
-use store::org::{self as repo, Department, DepartmentValues, Post, PostValues, Staff, StaffValues};
+use store::org::{
+    self as repo, Department, DepartmentValues, Post, PostValues, Staff, StaffValues,
+};
 use store::{Page, PageReq, Tx};
 
 use crate::app::AppState;
@@ -70,7 +72,9 @@ async fn check_department(
         if !repo::department_exists(&mut tx.c(), org, p).await? {
             errs.add("parent_id", "choice", None);
         } else if let Some(id) = id
-            && repo::department_ancestors(&mut tx.c(), org, p).await?.contains(&id)
+            && repo::department_ancestors(&mut tx.c(), org, p)
+                .await?
+                .contains(&id)
         {
             errs.add("parent_id", "cycle", None);
         }
@@ -88,14 +92,29 @@ fn dept_values(d: &DepartmentDraft) -> DepartmentValues<'_> {
 }
 
 /// Creates a department.
-pub async fn create_department(st: &AppState, ctx: &Ctx, d: DepartmentDraft) -> AppResult<Department> {
+pub async fn create_department(
+    st: &AppState,
+    ctx: &Ctx,
+    d: DepartmentDraft,
+) -> AppResult<Department> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let now = st.now();
     let mut tx = st.db.begin().await?;
     check_department(&mut tx, org, &d, None).await?;
     let id = repo::insert_department(&mut tx.c(), org, &dept_values(&d), now).await?;
     let after = repo::get_department(&mut tx.c(), org, id).await?;
-    audit(&mut tx, ctx, org, "create", "department", id, None, Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        "create",
+        "department",
+        id,
+        None,
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -118,7 +137,18 @@ pub async fn update_department(
     check_department(&mut tx, org, &d, Some(id)).await?;
     repo::update_department(&mut tx.c(), org, id, version, &dept_values(&d), now).await?;
     let after = repo::get_department(&mut tx.c(), org, id).await?;
-    audit(&mut tx, ctx, org, "update", "department", id, Some(&before), Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        "update",
+        "department",
+        id,
+        Some(&before),
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -145,7 +175,18 @@ pub async fn set_department_active(
     repo::set_department_active(&mut tx.c(), org, id, version, active, now).await?;
     let after = repo::get_department(&mut tx.c(), org, id).await?;
     let action = if active { "restore" } else { "retire" };
-    audit(&mut tx, ctx, org, action, "department", id, Some(&before), Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        action,
+        "department",
+        id,
+        Some(&before),
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -199,13 +240,30 @@ pub async fn create_post(st: &AppState, ctx: &Ctx, d: PostDraft) -> AppResult<Po
     check_post(&mut tx, org, &d, None).await?;
     let id = repo::insert_post(&mut tx.c(), org, &post_values(&d), now).await?;
     let after = repo::get_post(&mut tx.c(), org, id).await?;
-    audit(&mut tx, ctx, org, "create", "post", id, None, Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        "create",
+        "post",
+        id,
+        None,
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Updates a post read at `version`.
-pub async fn update_post(st: &AppState, ctx: &Ctx, id: i64, version: i64, d: PostDraft) -> AppResult<Post> {
+pub async fn update_post(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    d: PostDraft,
+) -> AppResult<Post> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let now = st.now();
     let mut tx = st.db.begin().await?;
@@ -216,13 +274,30 @@ pub async fn update_post(st: &AppState, ctx: &Ctx, id: i64, version: i64, d: Pos
     check_post(&mut tx, org, &d, Some(id)).await?;
     repo::update_post(&mut tx.c(), org, id, version, &post_values(&d), now).await?;
     let after = repo::get_post(&mut tx.c(), org, id).await?;
-    audit(&mut tx, ctx, org, "update", "post", id, Some(&before), Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        "update",
+        "post",
+        id,
+        Some(&before),
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Retires or restores a post.
-pub async fn set_post_active(st: &AppState, ctx: &Ctx, id: i64, version: i64, active: bool) -> AppResult<Post> {
+pub async fn set_post_active(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    active: bool,
+) -> AppResult<Post> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let now = st.now();
     let mut tx = st.db.begin().await?;
@@ -233,13 +308,29 @@ pub async fn set_post_active(st: &AppState, ctx: &Ctx, id: i64, version: i64, ac
     repo::set_post_active(&mut tx.c(), org, id, version, active, now).await?;
     let after = repo::get_post(&mut tx.c(), org, id).await?;
     let action = if active { "restore" } else { "retire" };
-    audit(&mut tx, ctx, org, action, "post", id, Some(&before), Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        action,
+        "post",
+        id,
+        Some(&before),
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// A page of posts.
-pub async fn list_posts(st: &AppState, ctx: &Ctx, f: &repo::ListFilter, p: PageReq) -> AppResult<Page<Post>> {
+pub async fn list_posts(
+    st: &AppState,
+    ctx: &Ctx,
+    f: &repo::ListFilter,
+    p: PageReq,
+) -> AppResult<Page<Post>> {
     let org = ctx.require(Permission::ViewOrg)?.id;
     let mut h = st.db.acquire().await?;
     Ok(repo::list_posts(&mut h.c(), org, f, p).await?)
@@ -294,13 +385,30 @@ pub async fn create_staff(st: &AppState, ctx: &Ctx, d: StaffDraft) -> AppResult<
     check_staff(&mut tx, org, &d, None).await?;
     let id = repo::insert_staff(&mut tx.c(), org, &staff_values(&d)?, now).await?;
     let after = repo::get_staff(&mut tx.c(), org, id).await?;
-    audit(&mut tx, ctx, org, "create", "staff", id, None, Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        "create",
+        "staff",
+        id,
+        None,
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Updates a staff member read at `version`.
-pub async fn update_staff(st: &AppState, ctx: &Ctx, id: i64, version: i64, d: StaffDraft) -> AppResult<Staff> {
+pub async fn update_staff(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    d: StaffDraft,
+) -> AppResult<Staff> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let now = st.now();
     let mut tx = st.db.begin().await?;
@@ -311,13 +419,30 @@ pub async fn update_staff(st: &AppState, ctx: &Ctx, id: i64, version: i64, d: St
     check_staff(&mut tx, org, &d, Some(id)).await?;
     repo::update_staff(&mut tx.c(), org, id, version, &staff_values(&d)?, now).await?;
     let after = repo::get_staff(&mut tx.c(), org, id).await?;
-    audit(&mut tx, ctx, org, "update", "staff", id, Some(&before), Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        "update",
+        "staff",
+        id,
+        Some(&before),
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Retires or restores a staff member.
-pub async fn set_staff_active(st: &AppState, ctx: &Ctx, id: i64, version: i64, active: bool) -> AppResult<Staff> {
+pub async fn set_staff_active(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    active: bool,
+) -> AppResult<Staff> {
     let org = ctx.require(Permission::ManageOrg)?.id;
     let now = st.now();
     let mut tx = st.db.begin().await?;
@@ -328,13 +453,29 @@ pub async fn set_staff_active(st: &AppState, ctx: &Ctx, id: i64, version: i64, a
     repo::set_staff_active(&mut tx.c(), org, id, version, active, now).await?;
     let after = repo::get_staff(&mut tx.c(), org, id).await?;
     let action = if active { "restore" } else { "retire" };
-    audit(&mut tx, ctx, org, action, "staff", id, Some(&before), Some(&after), now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        org,
+        action,
+        "staff",
+        id,
+        Some(&before),
+        Some(&after),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// A page of staff.
-pub async fn list_staff(st: &AppState, ctx: &Ctx, f: &repo::ListFilter, p: PageReq) -> AppResult<Page<Staff>> {
+pub async fn list_staff(
+    st: &AppState,
+    ctx: &Ctx,
+    f: &repo::ListFilter,
+    p: PageReq,
+) -> AppResult<Page<Staff>> {
     let org = ctx.require(Permission::ViewOrg)?.id;
     let mut h = st.db.acquire().await?;
     Ok(repo::list_staff(&mut h.c(), org, f, p).await?)

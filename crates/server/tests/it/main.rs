@@ -1,1 +1,16 @@
+//! The one integration-test binary of the server crate (one binary links once).
+//! Every test that touches storage runs on SQLite, and also on PostgreSQL when
+//! `TEST_DATABASE_URL` is set (a fresh database per test; unreachable is a failure).
 
+mod helpers;
+mod webdriver;
+
+mod api;
+mod audit;
+mod auth;
+mod e2e;
+mod i18n;
+mod isolation;
+mod jobs;
+mod org;
+mod platform;
