@@ -43,31 +43,8 @@ struct MemberAudit<'a> {
     departments: &'a [i64],
 }
 
-async fn audit_row(
-    tx: &mut Tx,
-    org: Option<i64>,
-    actor: &Actor,
-    action: &str,
-    entity: &str,
-    id: i64,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-    now: i64,
-) -> AppResult<()> {
-    store::audit::record(
-        &mut tx.c(),
-        NewEntry {
-            org_id: org,
-            at: now,
-            actor,
-            action,
-            entity,
-            entity_id: Some(id),
-            before,
-            after,
-        },
-    )
-    .await?;
+async fn audit_row(tx: &mut Tx, e: NewEntry<'_>) -> AppResult<()> {
+    store::audit::record(&mut tx.c(), e).await?;
     Ok(())
 }
 
@@ -136,14 +113,16 @@ pub async fn create_member(
             let after = serde_json::json!({"login": d.login, "display_name": d.display_name});
             audit_row(
                 &mut tx,
-                Some(org),
-                actor,
-                "create",
-                "user",
-                id,
-                None,
-                Some(after),
-                now,
+                NewEntry {
+                    org_id: Some(org),
+                    at: now,
+                    actor,
+                    action: "create",
+                    entity: "user",
+                    entity_id: Some(id),
+                    before: None,
+                    after: Some(after),
+                },
             )
             .await?;
             id
@@ -167,14 +146,16 @@ pub async fn create_member(
     };
     audit_row(
         &mut tx,
-        Some(org),
-        actor,
-        "create",
-        "membership",
-        id,
-        None,
-        serde_json::to_value(&after).ok(),
-        now,
+        NewEntry {
+            org_id: Some(org),
+            at: now,
+            actor,
+            action: "create",
+            entity: "membership",
+            entity_id: Some(id),
+            before: None,
+            after: serde_json::to_value(&after).ok(),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -224,14 +205,16 @@ pub async fn update_member(
     };
     audit_row(
         &mut tx,
-        Some(org),
-        &ctx.actor(),
-        "update",
-        "membership",
-        user,
-        serde_json::to_value(&before).ok(),
-        serde_json::to_value(&after).ok(),
-        now,
+        NewEntry {
+            org_id: Some(org),
+            at: now,
+            actor: &ctx.actor(),
+            action: "update",
+            entity: "membership",
+            entity_id: Some(user),
+            before: serde_json::to_value(&before).ok(),
+            after: serde_json::to_value(&after).ok(),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -260,14 +243,16 @@ pub async fn reset_password(
     store::sessions::delete_for_user(&mut tx.c(), user, None).await?;
     audit_row(
         &mut tx,
-        org,
-        actor,
-        "password_reset",
-        "user",
-        user,
-        None,
-        None,
-        now,
+        NewEntry {
+            org_id: org,
+            at: now,
+            actor,
+            action: "password_reset",
+            entity: "user",
+            entity_id: Some(user),
+            before: None,
+            after: None,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -320,14 +305,16 @@ pub async fn issue_token(
     let after = serde_json::json!({"name": name, "user_id": user, "prefix": prefix});
     audit_row(
         &mut tx,
-        Some(org),
-        actor,
-        "create",
-        "api_token",
-        id,
-        None,
-        Some(after),
-        now,
+        NewEntry {
+            org_id: Some(org),
+            at: now,
+            actor,
+            action: "create",
+            entity: "api_token",
+            entity_id: Some(id),
+            before: None,
+            after: Some(after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -348,14 +335,16 @@ pub async fn revoke_token(st: &AppState, ctx: &Ctx, id: i64) -> AppResult<()> {
         let before = serde_json::json!({"name": t.name, "user_id": t.user_id, "prefix": t.prefix});
         audit_row(
             &mut tx,
-            Some(org.id),
-            &ctx.actor(),
-            "revoke",
-            "api_token",
-            id,
-            Some(before),
-            None,
-            now,
+            NewEntry {
+                org_id: Some(org.id),
+                at: now,
+                actor: &ctx.actor(),
+                action: "revoke",
+                entity: "api_token",
+                entity_id: Some(id),
+                before: Some(before),
+                after: None,
+            },
         )
         .await?;
     }
@@ -389,26 +378,30 @@ pub async fn create_org(
     let after = serde_json::json!({"code": code, "name": name});
     audit_row(
         &mut tx,
-        None,
-        actor,
-        "create",
-        "organization",
-        id,
-        None,
-        Some(after.clone()),
-        now,
+        NewEntry {
+            org_id: None,
+            at: now,
+            actor,
+            action: "create",
+            entity: "organization",
+            entity_id: Some(id),
+            before: None,
+            after: Some(after.clone()),
+        },
     )
     .await?;
     audit_row(
         &mut tx,
-        Some(id),
-        actor,
-        "create",
-        "organization",
-        id,
-        None,
-        Some(after),
-        now,
+        NewEntry {
+            org_id: Some(id),
+            at: now,
+            actor,
+            action: "create",
+            entity: "organization",
+            entity_id: Some(id),
+            before: None,
+            after: Some(after),
+        },
     )
     .await?;
     if let Some(u) = admin {
@@ -716,16 +709,23 @@ struct TokensPage {
     secret: String,
 }
 
+/// What the token form shows after a submit.
+#[derive(Default)]
+struct TokenForm {
+    errs: Errs,
+    name: String,
+    secret: String,
+}
+
 async fn tokens_page(
     st: &AppState,
     ctx: &Ctx,
     uri: &Uri,
     all: bool,
-    errs: Errs,
-    name: String,
-    secret: String,
+    f: TokenForm,
     status: StatusCode,
 ) -> AppResult<Response> {
+    let TokenForm { errs, name, secret } = f;
     let org = if all {
         ctx.require(Permission::ManageUsers)?.id
     } else {
@@ -766,9 +766,11 @@ async fn all_tokens(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult
         &ctx,
         &uri,
         true,
-        Errs::default(),
-        String::new(),
-        String::new(),
+        TokenForm {
+            errs: Errs::default(),
+            name: String::new(),
+            secret: String::new(),
+        },
         StatusCode::OK,
     )
     .await
@@ -780,9 +782,11 @@ async fn my_tokens(State(st): State<AppState>, ctx: Ctx, uri: Uri) -> AppResult<
         &ctx,
         &uri,
         false,
-        Errs::default(),
-        String::new(),
-        String::new(),
+        TokenForm {
+            errs: Errs::default(),
+            name: String::new(),
+            secret: String::new(),
+        },
         StatusCode::OK,
     )
     .await
@@ -802,9 +806,11 @@ async fn token_create(
                 &ctx,
                 &uri,
                 false,
-                Errs::default(),
-                String::new(),
-                secret,
+                TokenForm {
+                    errs: Errs::default(),
+                    name: String::new(),
+                    secret,
+                },
                 StatusCode::OK,
             )
             .await
@@ -815,9 +821,11 @@ async fn token_create(
                 &ctx,
                 &uri,
                 false,
-                Errs::of(&ctx.tr, &e),
-                f.get("name").into(),
-                String::new(),
+                TokenForm {
+                    errs: Errs::of(&ctx.tr, &e),
+                    name: f.get("name").into(),
+                    secret: String::new(),
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

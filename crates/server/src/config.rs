@@ -138,13 +138,14 @@ impl std::fmt::Debug for Settings {
 
 impl Settings {
     /// Loads defaults, then the file (if given), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
         fig.merge(Env::prefixed("AFTERSALES_").split("__"))
             .extract()
+            .map_err(Box::new)
     }
 
     /// The database URL, defaulting to SQLite in the data directory.

@@ -60,7 +60,6 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease: i64) -> StoreResult<O
              RETURNING id, kind, period_key, payload, attempts")
             .bind(worker).bind(now).bind(now + lease).fetch_optional(x).await)?,
     };
-    drop(c);
     tx.commit().await?;
     Ok(row.map(|r| Job {
         id: r.0,

@@ -16,19 +16,19 @@ pub struct Migration {
 }
 
 macro_rules! migrations {
-    ($dir:literal: $($v:literal $name:literal),* $(,)?) => {
+    ($dir:literal: $($v:literal $file:literal $name:literal),* $(,)?) => {
         &[$(Migration {
             version: $v,
             name: $name,
-            sql: include_str!(concat!("../migrations/", $dir, "/", stringify!($v), "_", $name, ".sql")),
+            sql: include_str!(concat!("../migrations/", $dir, "/", $file, "_", $name, ".sql")),
         }),*]
     };
 }
 
 /// SQLite migrations.
-pub const SQLITE: &[Migration] = migrations!("sqlite": 0001 "platform");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001" "platform");
 /// PostgreSQL migrations.
-pub const POSTGRES: &[Migration] = migrations!("postgres": 0001 "platform");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001" "platform");
 
 /// The migrations of a backend.
 pub fn for_backend(b: Backend) -> &'static [Migration] {
@@ -90,7 +90,6 @@ pub async fn run(db: &Db, now: i64) -> StoreResult<Vec<i64>> {
             .bind(m.version).bind(m.name).bind(checksum(m.sql)).bind(now).execute(x).await)?;
         done.push(m.version);
     }
-    drop(c);
     tx.commit().await?;
     Ok(done)
 }

@@ -36,6 +36,17 @@ pub async fn create(
     Ok(id)
 }
 
+type TokenRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
 type PRow = (
     i64,
     i64,
@@ -86,16 +97,7 @@ pub async fn touch(c: &mut Conn<'_>, id: i64, now: i64) -> StoreResult<()> {
 
 /// Tokens of an organization, optionally of one user, newest first.
 pub async fn list(c: &mut Conn<'_>, org: i64, user: Option<i64>) -> StoreResult<Vec<Token>> {
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    )> = on!(c, x => sqlx::query_as(
+    let rows: Vec<TokenRow> = on!(c, x => sqlx::query_as(
         "SELECT t.id, t.user_id, u.login, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.org_id = $1 AND ($2 IS NULL OR t.user_id = $2) ORDER BY t.id DESC LIMIT 500")
@@ -117,16 +119,7 @@ pub async fn list(c: &mut Conn<'_>, org: i64, user: Option<i64>) -> StoreResult<
 
 /// One token of an organization.
 pub async fn get(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<Token> {
-    let r: (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    ) = on!(c, x => sqlx::query_as(
+    let r: TokenRow = on!(c, x => sqlx::query_as(
         "SELECT t.id, t.user_id, u.login, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.org_id = $1 AND t.id = $2")
         .bind(org).bind(id).fetch_one(x).await)?;

@@ -17,6 +17,7 @@ pub struct User {
 }
 
 type Row = (i64, String, String, bool, Option<String>, bool, i64);
+type AuthRow = (i64, String, String, bool, Option<String>, bool, i64, String);
 
 fn to_user(r: Row) -> User {
     User {
@@ -58,7 +59,7 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> StoreResult<User> {
 
 /// A user by login, with the password hash, for sign-in.
 pub async fn by_login(c: &mut Conn<'_>, login: &str) -> StoreResult<Option<(User, String)>> {
-    let r: Option<(i64, String, String, bool, Option<String>, bool, i64, String)> = on!(c, x => sqlx::query_as(
+    let r: Option<AuthRow> = on!(c, x => sqlx::query_as(
         "SELECT id, login, display_name, is_system_admin, locale, active, version, password_hash
          FROM users WHERE login = $1")
         .bind(login).fetch_optional(x).await)?;

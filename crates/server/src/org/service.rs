@@ -15,17 +15,22 @@ use crate::app::AppState;
 use crate::auth::Ctx;
 use crate::error::{AppError, AppResult};
 
+/// One change to a record, as the audit trail records it.
+pub struct Change<'a, T> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub id: i64,
+    pub before: Option<&'a T>,
+    pub after: Option<&'a T>,
+}
+
 /// Writes the audit row of a change inside the change's transaction.
 pub async fn audit<T: Serialize>(
     tx: &mut Tx,
     ctx: &Ctx,
     org: i64,
-    action: &str,
-    entity: &str,
-    id: i64,
-    before: Option<&T>,
-    after: Option<&T>,
     now: i64,
+    ch: Change<'_, T>,
 ) -> AppResult<()> {
     let to = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok());
     store::audit::record(
@@ -34,11 +39,11 @@ pub async fn audit<T: Serialize>(
             org_id: Some(org),
             at: now,
             actor: &ctx.actor(),
-            action,
-            entity,
-            entity_id: Some(id),
-            before: to(before),
-            after: to(after),
+            action: ch.action,
+            entity: ch.entity,
+            entity_id: Some(ch.id),
+            before: to(ch.before),
+            after: to(ch.after),
         },
     )
     .await?;
@@ -107,12 +112,14 @@ pub async fn create_department(
         &mut tx,
         ctx,
         org,
-        "create",
-        "department",
-        id,
-        None,
-        Some(&after),
         now,
+        Change {
+            action: "create",
+            entity: "department",
+            id,
+            before: None,
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -141,12 +148,14 @@ pub async fn update_department(
         &mut tx,
         ctx,
         org,
-        "update",
-        "department",
-        id,
-        Some(&before),
-        Some(&after),
         now,
+        Change {
+            action: "update",
+            entity: "department",
+            id,
+            before: Some(&before),
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -179,12 +188,14 @@ pub async fn set_department_active(
         &mut tx,
         ctx,
         org,
-        action,
-        "department",
-        id,
-        Some(&before),
-        Some(&after),
         now,
+        Change {
+            action,
+            entity: "department",
+            id,
+            before: Some(&before),
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -244,12 +255,14 @@ pub async fn create_post(st: &AppState, ctx: &Ctx, d: PostDraft) -> AppResult<Po
         &mut tx,
         ctx,
         org,
-        "create",
-        "post",
-        id,
-        None,
-        Some(&after),
         now,
+        Change {
+            action: "create",
+            entity: "post",
+            id,
+            before: None,
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -278,12 +291,14 @@ pub async fn update_post(
         &mut tx,
         ctx,
         org,
-        "update",
-        "post",
-        id,
-        Some(&before),
-        Some(&after),
         now,
+        Change {
+            action: "update",
+            entity: "post",
+            id,
+            before: Some(&before),
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -312,12 +327,14 @@ pub async fn set_post_active(
         &mut tx,
         ctx,
         org,
-        action,
-        "post",
-        id,
-        Some(&before),
-        Some(&after),
         now,
+        Change {
+            action,
+            entity: "post",
+            id,
+            before: Some(&before),
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -389,12 +406,14 @@ pub async fn create_staff(st: &AppState, ctx: &Ctx, d: StaffDraft) -> AppResult<
         &mut tx,
         ctx,
         org,
-        "create",
-        "staff",
-        id,
-        None,
-        Some(&after),
         now,
+        Change {
+            action: "create",
+            entity: "staff",
+            id,
+            before: None,
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -423,12 +442,14 @@ pub async fn update_staff(
         &mut tx,
         ctx,
         org,
-        "update",
-        "staff",
-        id,
-        Some(&before),
-        Some(&after),
         now,
+        Change {
+            action: "update",
+            entity: "staff",
+            id,
+            before: Some(&before),
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -457,12 +478,14 @@ pub async fn set_staff_active(
         &mut tx,
         ctx,
         org,
-        action,
-        "staff",
-        id,
-        Some(&before),
-        Some(&after),
         now,
+        Change {
+            action,
+            entity: "staff",
+            id,
+            before: Some(&before),
+            after: Some(&after),
+        },
     )
     .await?;
     tx.commit().await?;
