@@ -88,12 +88,14 @@ pub fn tr_of(parts: &Parts, st: &AppState) -> Tr {
     Tr::new(lang, st.settings.server.utc_offset_minutes)
 }
 
-/// The client address for throttling (the proxy's `X-Forwarded-For` first hop if present).
-pub fn client_ip(parts: &Parts) -> String {
-    if let Some(v) = parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
+/// The client address for throttling: the peer, or the first `X-Forwarded-For` hop when
+/// `server.trust_proxy_headers` says a proxy we trust sets it (otherwise anyone could).
+pub fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(v) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
     {
         return v.split(',').next().unwrap_or("").trim().to_string();
     }

@@ -30,6 +30,8 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// Offset of displayed times from UTC, in minutes (Asia/Shanghai: 480).
     pub utc_offset_minutes: i32,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy_headers: bool,
 }
 
 impl Default for ServerSettings {
@@ -40,6 +42,7 @@ impl Default for ServerSettings {
             secure_cookies: false,
             request_timeout_secs: 30,
             utc_offset_minutes: 480,
+            trust_proxy_headers: false,
         }
     }
 }
@@ -187,6 +190,9 @@ secure_cookies = false
 request_timeout_secs = 30
 # Displayed times are UTC plus this many minutes (480 = Asia/Shanghai).
 utc_offset_minutes = 480
+# Behind a reverse proxy that sets X-Forwarded-For, take the client address from it
+# (used for sign-in throttling). Leave false when clients reach the server directly.
+trust_proxy_headers = false
 
 [database]
 # Empty: SQLite at <data_dir>/aftersales.db. Or "sqlite:/path/file.db", or

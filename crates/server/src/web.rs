@@ -243,7 +243,7 @@ async fn login(
     form: FormData,
 ) -> AppResult<Response> {
     let tr = tr_of(&parts, &st);
-    let ip = crate::auth::client_ip(&parts);
+    let ip = crate::auth::client_ip(&parts, st.settings.server.trust_proxy_headers);
     let login = form.get("login").trim().to_lowercase();
     let password = form.get("password").to_string();
     let next = safe_next(form.opt("next"));
