@@ -33,6 +33,10 @@ pub enum Permission {
     ViewAudit,
     /// Issue and revoke one's own API tokens.
     OwnTokens,
+    /// See customers, products, orders, equipment and outlets.
+    ViewArchives,
+    /// Create, edit, retire and import archive records.
+    ManageArchives,
 }
 
 impl Role {
@@ -80,6 +84,11 @@ impl Role {
                 Role::Admin | Role::Manager | Role::Supervisor | Role::Auditor
             ),
             OwnTokens => true,
+            ViewArchives => true,
+            ManageArchives => matches!(
+                self,
+                Role::Admin | Role::Manager | Role::Engineer | Role::Staff
+            ),
         }
     }
 }
@@ -112,5 +121,15 @@ mod tests {
         assert!(Role::Manager.allows(Permission::ManageOrg));
         assert!(!Role::Engineer.allows(Permission::ManageOrg));
         assert!(!Role::Engineer.allows(Permission::ViewAudit));
+    }
+
+    #[test]
+    fn archives_are_kept_by_the_working_roles() {
+        for r in Role::ALL {
+            assert!(r.allows(Permission::ViewArchives));
+        }
+        assert!(Role::Staff.allows(Permission::ManageArchives));
+        assert!(!Role::Supervisor.allows(Permission::ManageArchives));
+        assert!(!Role::Auditor.allows(Permission::ManageArchives));
     }
 }

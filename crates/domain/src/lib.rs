@@ -1,11 +1,13 @@
 //! Pure business rules of aftersales: identifiers, roles and permissions, input parsing
 //! with field errors, and the audit hash chain. No I/O, no clock, no async.
 
+pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod ids;
 pub mod org;
+pub mod search;
 pub mod text;
 
 pub use error::{DomainError, FieldError, FieldErrors};

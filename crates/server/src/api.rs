@@ -228,6 +228,13 @@ impl Modify for Bearer {
 )]
 pub struct ApiDoc;
 
+/// The whole API description: the platform's paths and every feature's.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::archives::openapi());
+    doc
+}
+
 /// API routes and the API page.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -237,5 +244,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens", get(tokens))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .merge(crate::org::api::routes())
-        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi()))
 }

@@ -84,6 +84,7 @@ pub fn router(st: AppState) -> Router {
     Router::new()
         .merge(crate::web::routes())
         .merge(crate::org::routes())
+        .merge(crate::archives::routes())
         .merge(crate::admin::routes())
         .merge(crate::audit::routes())
         .merge(crate::api::routes())
@@ -187,12 +188,13 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
         _ => tr.t(&format!("error.{}", info.code)).to_string(),
     };
     if is_api {
-        let fields: serde_json::Map<String, serde_json::Value> = info
-            .fields
-            .0
-            .iter()
-            .map(|f| (f.field.clone(), serde_json::Value::String(tr.field(f))))
-            .collect();
+        // The first error of a field wins, as beside the field in a form.
+        let mut fields = serde_json::Map::new();
+        for f in &info.fields.0 {
+            fields
+                .entry(f.field.clone())
+                .or_insert_with(|| serde_json::Value::String(tr.field(f)));
+        }
         let mut body =
             serde_json::json!({"error": info.code, "message": message, "fields": fields});
         if info.code == "bad_request"

@@ -28,11 +28,11 @@ pub fn routes() -> Router<AppState> {
 /// Query of the audit list (shared with the API).
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 pub struct AuditQ {
-    /// Record type: department, post, staff, user, membership, api_token, organization.
+    /// Record type: department, post, staff, user, membership, api_token, organization, customer, customer_contact, customer_site, outlet, product, order, equipment, meter_reading.
     pub entity: Option<String>,
     /// Record id.
     pub entity_id: Option<String>,
-    /// create, update, retire, restore, revoke, password_change, password_reset.
+    /// create, update, retire, restore, delete, revoke, password_change, password_reset.
     pub action: Option<String>,
     /// Part of the actor's login.
     pub actor: Option<String>,

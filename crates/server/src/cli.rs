@@ -71,6 +71,22 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Import archives from an XLSX or CSV file (all rows or none).
+    Import {
+        /// customers, contacts, products, orders or equipment.
+        kind: String,
+        /// The .xlsx or .csv file (CSV in UTF-8 or GBK).
+        file: PathBuf,
+        /// Organization code (default: the user's first organization).
+        #[arg(long)]
+        org: Option<String>,
+        /// Acting user (their role must allow managing archives).
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Check every row and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Audit trail tools.
     Audit {
         #[command(subcommand)]
@@ -228,6 +244,36 @@ pub async fn ensure_admin(st: &AppState) -> anyhow::Result<Option<(i64, String)>
         .map_err(app_err)?;
     tx.commit().await?;
     Ok(Some((id, password)))
+}
+
+/// The request context of a command-line user in an organization (their real role there).
+async fn cli_ctx(
+    st: &AppState,
+    u: &store::users::User,
+    org: i64,
+) -> anyhow::Result<crate::auth::Ctx> {
+    let mut h = st.db.acquire().await?;
+    let (role, _) = store::tenants::membership(&mut h.c(), u.id, org)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{} is not a member of that organization", u.login))?;
+    let o = store::tenants::get(&mut h.c(), org).await?;
+    Ok(crate::auth::Ctx {
+        user_id: u.id,
+        login: u.login.clone(),
+        name: u.display_name.clone(),
+        system_admin: u.is_system_admin,
+        org: Some(crate::auth::OrgCtx {
+            id: org,
+            name: o.name,
+            role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("bad role {role}"))?,
+        }),
+        session_id: None,
+        csrf: String::new(),
+        tr: crate::i18n::Tr::new(
+            crate::i18n::Lang::ZhCn,
+            st.settings.server.utc_offset_minutes,
+        ),
+    })
 }
 
 async fn admin_id(st: &AppState) -> anyhow::Result<Option<i64>> {
@@ -443,6 +489,83 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.backup_sqlite(&out.to_string_lossy()).await?;
             println!("backup written to {}", out.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            kind,
+            file,
+            org,
+            user,
+            dry_run,
+        } => {
+            let kind = crate::archives::transfer::import::Kind::parse(&kind).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown kind '{kind}': customers, contacts, products, orders or equipment"
+                )
+            })?;
+            let bytes =
+                std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let name = file.to_string_lossy().to_string();
+            let sheet = crate::archives::transfer::read::read(&name, &bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e:?}", file.display()))?;
+            let db = open(&s).await?;
+            let st = AppState::new(db, s);
+            let u = {
+                let mut h = st.db.acquire().await?;
+                store::users::by_login(&mut h.c(), &user.to_lowercase())
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no user '{user}'"))?
+                    .0
+            };
+            let org = org_by_code(&st, org.as_deref(), Some(u.id)).await?;
+            let ctx = cli_ctx(&st, &u, org).await?;
+            let bar = indicatif::ProgressBar::new(sheet.rows.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} rows {per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let b2 = bar.clone();
+            let report = crate::archives::transfer::import::run(
+                &st,
+                &ctx,
+                kind,
+                &sheet,
+                !dry_run,
+                &move |n| b2.set_position(n as u64),
+            )
+            .await
+            .map_err(app_err)?;
+            bar.finish_and_clear();
+            if !report.missing_columns.is_empty() {
+                println!(
+                    "missing required columns: {}",
+                    report.missing_columns.join(", ")
+                );
+            }
+            if !report.unknown_columns.is_empty() {
+                println!("ignored columns: {}", report.unknown_columns.join(", "));
+            }
+            for e in &report.errors {
+                println!("line {}: {}: {}", e.line, e.field, e.message);
+            }
+            if report.committed {
+                println!("{} rows imported", report.ok);
+                Ok(ExitCode::SUCCESS)
+            } else if report.errors.is_empty() && report.missing_columns.is_empty() {
+                println!(
+                    "{} rows checked, all good (dry run: nothing written)",
+                    report.rows
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "{} of {} rows have problems: nothing written",
+                    report.rows - report.ok,
+                    report.rows
+                );
+                Ok(ExitCode::from(2))
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -1,14 +1,17 @@
 //! aftersales storage: one `Db` enum over SQLite and PostgreSQL, embedded migrations per
 //! backend, and one repository module per feature. Repositories hold SQL, no business rules.
 
+pub mod archives;
 pub mod audit;
 pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod migrate;
 pub mod org;
+pub mod search;
 pub mod sessions;
 pub mod tenants;
+pub mod timeline;
 pub mod tokens;
 pub mod users;
 

@@ -26,9 +26,10 @@ macro_rules! migrations {
 }
 
 /// SQLite migrations.
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001" "platform");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001" "platform", 2 "0002" "archives");
 /// PostgreSQL migrations.
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001" "platform");
+pub const POSTGRES: &[Migration] =
+    migrations!("postgres": 1 "0001" "platform", 2 "0002" "archives");
 
 /// The migrations of a backend.
 pub fn for_backend(b: Backend) -> &'static [Migration] {
@@ -115,7 +116,8 @@ pub async fn schema(db: &Db) -> StoreResult<Vec<(String, String)>> {
         crate::Conn::Sqlite(x) => {
             sqlx::query_as(
                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
-                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'search_fts%'
+                 ORDER BY 1, 2",
             )
             .fetch_all(&mut **x)
             .await?

@@ -471,6 +471,10 @@ pub async fn set_staff_active(
     if before.version != version {
         return Err(AppError::Stale);
     }
+    // A retired department keeps no active staff (see set_department_active).
+    if active && !repo::department_exists(&mut tx.c(), org, before.department_id).await? {
+        return Err(DomainError::InvalidTransition("department_retired").into());
+    }
     repo::set_staff_active(&mut tx.c(), org, id, version, active, now).await?;
     let after = repo::get_staff(&mut tx.c(), org, id).await?;
     let action = if active { "restore" } else { "retire" };

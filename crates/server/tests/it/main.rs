@@ -6,6 +6,10 @@ mod helpers;
 mod webdriver;
 
 mod api;
+mod archives_customers;
+mod archives_equipment;
+mod archives_search;
+mod archives_transfer;
 mod audit;
 mod auth;
 mod e2e;

@@ -11,6 +11,8 @@ use crate::auth::{Ctx, OrgCtx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 
+pub mod archives;
+
 /// Code of the demo organization.
 pub const DEMO_ORG: &str = "demo";
 
@@ -154,8 +156,9 @@ fn as_admin(org: i64, user: i64) -> Ctx {
     }
 }
 
-/// Loads the demo organization (if absent) with `scale` × 20 extra staff; `admin` becomes
-/// its administrator. Demo users share one generated password, returned once.
+/// Loads the demo organization (if absent): the seed's departments, posts and staff plus
+/// `scale` × 20 extra staff, and `max(scale, 1)` units of archives (see [`archives`]); `admin`
+/// becomes its administrator. Demo users share one generated password, returned once.
 pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<DemoReport>> {
     {
         let mut h = st.db.acquire().await?;
@@ -235,6 +238,31 @@ pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<Dem
         )?;
         crate::org::service::create_staff(st, &ctx, d).await?;
     }
+    // Archives in bulk, one audit row for the whole load.
+    let now = st.now();
+    let mut tx = st.db.begin().await?;
+    let counts = archives::generate(&mut tx, org, scale.max(1) as usize, now).await?;
+    store::audit::record(
+        &mut tx.c(),
+        store::audit::NewEntry {
+            org_id: Some(org),
+            at: now,
+            actor: &actor,
+            action: "create",
+            entity: "demo_archives",
+            entity_id: None,
+            before: None,
+            after: Some(serde_json::json!({
+                "customers": counts.customers,
+                "products": counts.products,
+                "orders": counts.orders,
+                "equipment": counts.equipment,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+
     let password = crate::admin::generate_password();
     let mut users = Vec::new();
     for (login, name, role, code) in USERS {

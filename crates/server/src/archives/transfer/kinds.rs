@@ -1,0 +1,336 @@
+//! Row import per kind, through the same parsing and services as the forms (so the same
+//! rules, audit rows, search words and timeline events). References are resolved by what a
+//! spreadsheet holds: customers by code or name, products by part number, orders by number,
+//! sites by name within the customer.
+
+use std::collections::HashMap;
+
+use domain::FieldErrors;
+use domain::archives::customers::{
+    ContactDraft, ContactRaw, CustomerDraft, CustomerRaw, split_list,
+};
+use domain::archives::equipment::{EquipmentDraft, EquipmentRaw};
+use domain::archives::orders::{LineRaw, OrderDraft, OrderRaw, Price};
+use domain::archives::products::{ProductDraft, ProductRaw};
+use store::Tx;
+
+use super::import::{Kind, Record, row_result};
+use crate::archives::{customers, equipment, orders, products};
+use crate::auth::Ctx;
+use crate::error::AppResult;
+
+/// Each line's outcome: `Ok` or the field errors found on it.
+pub type Outcomes = Vec<(usize, Result<(), FieldErrors>)>;
+
+/// Imports every record of a kind inside `tx`.
+pub async fn import(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    kind: Kind,
+    records: &[Record<'_>],
+    now: i64,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> AppResult<Outcomes> {
+    if kind == Kind::Orders {
+        return import_orders(tx, ctx, org, records, now, progress).await;
+    }
+    let mut out = Vec::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        let res = match kind {
+            Kind::Customers => customer(tx, ctx, org, r, now).await?,
+            Kind::Contacts => contact(tx, ctx, org, r, now).await?,
+            Kind::Products => product(tx, ctx, org, r, now).await?,
+            Kind::Equipment => unit(tx, ctx, org, r, now).await?,
+            Kind::Orders => unreachable_orders(),
+        };
+        out.push((r.line, res));
+        progress(i + 1);
+    }
+    Ok(out)
+}
+
+fn unreachable_orders() -> Result<(), FieldErrors> {
+    Err(FieldErrors::single("row", "unsupported"))
+}
+
+/// A parse result into the row's outcome, or the draft.
+fn parsed<T>(r: Result<T, domain::DomainError>) -> Result<T, FieldErrors> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(domain::DomainError::Invalid(f)) => Err(f),
+        Err(_) => Err(FieldErrors::single("row", "choice")),
+    }
+}
+
+fn kind_word(k: Option<&str>) -> Option<&str> {
+    k.map(|k| match k.trim() {
+        "公司" | "企业" | "单位" | "Company" | "COMPANY" => "company",
+        "个人" | "Person" | "PERSON" => "person",
+        other => other,
+    })
+}
+
+async fn customer(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    r: &Record<'_>,
+    now: i64,
+) -> AppResult<Result<(), FieldErrors>> {
+    let d = parsed(CustomerDraft::parse(
+        FieldErrors::default(),
+        CustomerRaw {
+            code: r.opt("code"),
+            name: r.get("name"),
+            kind: kind_word(r.opt("kind")),
+            industry: r.opt("industry"),
+            region: r.opt("region"),
+            address: r.opt("address"),
+            tags: split_list(r.get("tags")),
+            notes: r.opt("notes"),
+            owner_staff_id: None,
+            consent_contact: false,
+            consent_survey: false,
+        },
+    ));
+    match d {
+        Ok(d) => row_result(customers::service::insert_customer(tx, ctx, org, &d, now).await),
+        Err(f) => Ok(Err(f)),
+    }
+}
+
+/// A customer by code, else by exact name.
+async fn customer_id(tx: &mut Tx, org: i64, v: &str) -> AppResult<Option<i64>> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if let Some(id) = store::archives::customers::customer_id_by_code(&mut tx.c(), org, v).await? {
+        return Ok(Some(id));
+    }
+    Ok(store::archives::customers::customer_id_by_name(&mut tx.c(), org, v).await?)
+}
+
+async fn contact(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    r: &Record<'_>,
+    now: i64,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut errs = FieldErrors::default();
+    let cust = customer_id(tx, org, r.get("customer")).await?;
+    if cust.is_none() {
+        errs.add("customer", "customer_unknown", None);
+    }
+    let d = parsed(ContactDraft::parse(
+        errs,
+        ContactRaw {
+            name: r.get("name"),
+            role: r.opt("role"),
+            mobile: r.opt("mobile"),
+            phone: r.opt("phone"),
+            email: r.opt("email"),
+            wechat: r.opt("wechat"),
+        },
+    ));
+    match (d, cust) {
+        (Ok(d), Some(c)) => {
+            row_result(customers::service::insert_contact(tx, ctx, org, c, &d, now).await)
+        }
+        (Err(f), _) => Ok(Err(f)),
+        (Ok(_), None) => Ok(Err(FieldErrors::single("customer", "customer_unknown"))),
+    }
+}
+
+async fn product(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    r: &Record<'_>,
+    now: i64,
+) -> AppResult<Result<(), FieldErrors>> {
+    let months = r.opt("warranty_months").unwrap_or("0");
+    let d = parsed(ProductDraft::parse(
+        FieldErrors::default(),
+        ProductRaw {
+            part_no: r.get("part_no"),
+            model: r.get("model"),
+            name: r.get("name"),
+            category: r.opt("category"),
+            warranty_months: months,
+            contract_levels: split_list(r.get("contract_levels")),
+        },
+    ));
+    match d {
+        Ok(d) => row_result(products::insert_product(tx, ctx, org, &d, now).await),
+        Err(f) => Ok(Err(f)),
+    }
+}
+
+/// Field names of a unit's draft, as the spreadsheet calls them.
+fn unit_field(f: &str) -> &str {
+    match f {
+        "product_id" => "part_no",
+        "customer_id" => "customer",
+        "site_id" => "site",
+        "order_id" => "order_no",
+        other => other,
+    }
+}
+
+fn rename(f: FieldErrors, map: impl Fn(&str) -> String) -> FieldErrors {
+    FieldErrors(
+        f.0.into_iter()
+            .map(|mut e| {
+                e.field = map(&e.field);
+                e
+            })
+            .collect(),
+    )
+}
+
+async fn unit(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    r: &Record<'_>,
+    now: i64,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut errs = FieldErrors::default();
+    let product =
+        store::archives::products::product_id_by_part_no(&mut tx.c(), org, r.get("part_no"))
+            .await?;
+    if product.is_none() && !r.get("part_no").is_empty() {
+        errs.add("product_id", "part_no_unknown", None);
+    }
+    let cust = customer_id(tx, org, r.get("customer")).await?;
+    if cust.is_none() && !r.get("customer").is_empty() {
+        errs.add("customer_id", "customer_unknown", None);
+    }
+    let site = match (cust, r.opt("site")) {
+        (Some(c), Some(name)) => {
+            let s = store::archives::customers::site_id_by_name(&mut tx.c(), org, c, name).await?;
+            if s.is_none() {
+                errs.add("site_id", "site_unknown", None);
+            }
+            s
+        }
+        _ => None,
+    };
+    let order = match r.opt("order_no") {
+        Some(no) => {
+            let o = store::archives::orders::order_id_by_no(&mut tx.c(), org, no).await?;
+            if o.is_none() {
+                errs.add("order_id", "order_unknown", None);
+            }
+            o
+        }
+        None => None,
+    };
+    let d = parsed(EquipmentDraft::parse(
+        errs,
+        EquipmentRaw {
+            serial: r.get("serial"),
+            product_id: product,
+            customer_id: cust,
+            site_id: site,
+            order_id: order,
+            install_date: r.opt("install_date"),
+            warranty_overridden: r.opt("warranty_end").is_some(),
+            warranty_end: r.opt("warranty_end"),
+            contract_level: r.opt("contract_level"),
+            contract_start: r.opt("contract_start"),
+            contract_end: r.opt("contract_end"),
+            sla_profile: None,
+        },
+    ));
+    let res = match d {
+        Ok(d) => row_result(equipment::insert_equipment(tx, ctx, org, &d, now).await)?,
+        Err(f) => Err(f),
+    };
+    Ok(res.map_err(|f| rename(f, |n| unit_field(n).to_string())))
+}
+
+/// Orders: rows with the same order number are the lines of one order (its other columns
+/// are read from its first row); errors on a line go to that line's row.
+async fn import_orders(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    records: &[Record<'_>],
+    now: i64,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> AppResult<Outcomes> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        let no = r.get("order_no").to_string();
+        match at.get(&no) {
+            Some(g) => groups[*g].1.push(i),
+            None => {
+                at.insert(no.clone(), groups.len());
+                groups.push((no, vec![i]));
+            }
+        }
+    }
+    let mut out: Vec<(usize, Result<(), FieldErrors>)> = Vec::with_capacity(records.len());
+    let mut done = 0;
+    for (_, rows) in &groups {
+        let first = &records[rows[0]];
+        let mut errs = FieldErrors::default();
+        let cust = customer_id(tx, org, first.get("customer")).await?;
+        if cust.is_none() && !first.get("customer").is_empty() {
+            errs.add("customer_id", "customer_unknown", None);
+        }
+        let lines: Vec<LineRaw<'_>> = rows
+            .iter()
+            .map(|i| LineRaw {
+                part_no: records[*i].get("part_no"),
+                quantity: records[*i].get("quantity"),
+                unit_price: Price::Yuan(records[*i].opt("unit_price").unwrap_or("0")),
+            })
+            .collect();
+        let d = parsed(OrderDraft::parse(
+            errs,
+            OrderRaw {
+                order_no: first.get("order_no"),
+                customer_id: cust,
+                delivery_no: first.opt("delivery_no"),
+                ship_date: first.opt("ship_date"),
+                notes: first.opt("notes"),
+                lines,
+            },
+        ));
+        let res = match d {
+            Ok(d) => row_result(orders::insert_order(tx, ctx, org, &d, now).await)?,
+            Err(f) => Err(f),
+        };
+        match res {
+            Ok(()) => out.extend(rows.iter().map(|i| (records[*i].line, Ok(())))),
+            Err(f) => {
+                // Split the errors by line: `lines.N.field` belongs to the group's N-th row.
+                let mut per: Vec<FieldErrors> = vec![FieldErrors::default(); rows.len()];
+                for e in f.0 {
+                    let (idx, field) = match e
+                        .field
+                        .strip_prefix("lines.")
+                        .and_then(|r| r.split_once('.'))
+                    {
+                        Some((n, field)) => (n.parse::<usize>().unwrap_or(0), field.to_string()),
+                        None => (0, unit_field(&e.field).to_string()),
+                    };
+                    let idx = idx.min(rows.len() - 1);
+                    per[idx].0.push(domain::FieldError { field, ..e });
+                }
+                for (k, i) in rows.iter().enumerate() {
+                    out.push((records[*i].line, Err(std::mem::take(&mut per[k]))));
+                }
+            }
+        }
+        done += rows.len();
+        progress(done);
+    }
+    out.sort_by_key(|o| o.0);
+    Ok(out)
+}

@@ -1,0 +1,74 @@
+//! The search index: one document per record (`search_docs`), its n-gram words indexed by
+//! FTS5 on SQLite and by a GIN tsvector index on PostgreSQL (see `domain::search`).
+
+use domain::search::{Query, index_tokens, normalize};
+
+use crate::db::{Backend, Conn};
+use crate::error::StoreResult;
+use crate::{on, run};
+
+/// One search result.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    /// Record type: customer, contact, product, order, equipment, outlet…
+    pub kind: String,
+    pub ref_id: i64,
+    pub title: String,
+}
+
+/// Indexes (or re-indexes) a record: `title` is shown in results, `text` is searched.
+pub async fn upsert(
+    c: &mut Conn<'_>,
+    org: i64,
+    kind: &str,
+    ref_id: i64,
+    title: &str,
+    text: &str,
+) -> StoreResult<()> {
+    let norm = normalize(text);
+    let tokens = index_tokens(text);
+    run!(c, x => sqlx::query(
+        "INSERT INTO search_docs (org_id, kind, ref_id, title, text, tokens) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (kind, ref_id) DO UPDATE SET org_id = excluded.org_id, title = excluded.title,
+            text = excluded.text, tokens = excluded.tokens")
+        .bind(org).bind(kind).bind(ref_id).bind(title).bind(&norm).bind(&tokens).execute(x).await)?;
+    Ok(())
+}
+
+/// Removes a record from the index.
+pub async fn remove(c: &mut Conn<'_>, kind: &str, ref_id: i64) -> StoreResult<()> {
+    run!(c, x => sqlx::query("DELETE FROM search_docs WHERE kind = $1 AND ref_id = $2")
+        .bind(kind).bind(ref_id).execute(x).await)?;
+    Ok(())
+}
+
+/// Records of an organization matching a query, optionally of one kind, at most `limit`.
+pub async fn find(
+    c: &mut Conn<'_>,
+    org: i64,
+    q: &Query,
+    kind: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<Hit>> {
+    let rows: Vec<(String, i64, String)> = match c.backend() {
+        Backend::Sqlite => on!(c, x => sqlx::query_as(
+            "SELECT d.kind, d.ref_id, d.title FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid
+             WHERE search_fts MATCH $1 AND d.org_id = $2 AND d.text LIKE $3 AND ($4 IS NULL OR d.kind = $4)
+             ORDER BY d.kind, d.title LIMIT $5")
+            .bind(q.fts5()).bind(org).bind(&q.like).bind(kind).bind(limit).fetch_all(x).await)?,
+        Backend::Postgres => on!(c, x => sqlx::query_as(
+            "SELECT d.kind, d.ref_id, d.title FROM search_docs d
+             WHERE to_tsvector('simple', d.tokens) @@ to_tsquery('simple', $1) AND d.org_id = $2
+               AND d.text LIKE $3 AND ($4::TEXT IS NULL OR d.kind = $4)
+             ORDER BY d.kind, d.title LIMIT $5")
+            .bind(q.tsquery()).bind(org).bind(&q.like).bind(kind).bind(limit).fetch_all(x).await)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| Hit {
+            kind: r.0,
+            ref_id: r.1,
+            title: r.2,
+        })
+        .collect())
+}
