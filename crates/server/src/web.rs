@@ -32,6 +32,8 @@ pub struct Shell {
     pub path: String,
     /// The current path and query, percent-encoded, for `next=` links.
     pub here: String,
+    /// The current query string (filters), for export links.
+    pub query: String,
     pub flash: String,
     pub nav_org: bool,
     pub nav_archives: bool,
@@ -77,6 +79,7 @@ impl Shell {
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_default(),
             ),
+            query: uri.query().unwrap_or("").to_string(),
             flash,
             nav_org: ctx.can(Permission::ViewOrg),
             nav_archives: ctx.can(Permission::ViewArchives),

@@ -267,6 +267,14 @@ impl Browser {
             .map(drop)
     }
 
+    /// Chooses a local file in an `<input type="file">` (no clearing first).
+    pub async fn upload(&self, css: &str, path: &Path) -> Result<()> {
+        let keys = json!({ "text": path.to_string_lossy() });
+        self.on_element(css, Method::POST, "/value", Some(keys))
+            .await
+            .map(drop)
+    }
+
     /// The rendered (visible) text of the first match of `css`.
     pub async fn text(&self, css: &str) -> Result<String> {
         string(

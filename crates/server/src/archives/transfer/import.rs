@@ -68,6 +68,8 @@ const fn col(field: &'static str, headers: &'static [&'static str], required: bo
     }
 }
 
+// The first header is the English field name, the second the usual Chinese header (both
+// shown to users); the rest are other names people give the column.
 const CUSTOMERS: &[Column] = &[
     col("code", &["code", "客户编号", "编号", "客户代码"], false),
     col(
@@ -75,7 +77,7 @@ const CUSTOMERS: &[Column] = &[
         &["name", "客户名称", "名称", "客户", "customer"],
         true,
     ),
-    col("kind", &["kind", "type", "类型", "客户类型"], false),
+    col("kind", &["kind", "类型", "type", "客户类型"], false),
     col("industry", &["industry", "行业"], false),
     col("region", &["region", "地区", "区域"], false),
     col("address", &["address", "地址"], false),
@@ -86,10 +88,10 @@ const CUSTOMERS: &[Column] = &[
 const CONTACTS: &[Column] = &[
     col(
         "customer",
-        &["customer", "客户", "客户名称", "客户编号", "customercode"],
+        &["customer", "客户", "客户名称", "客户编号", "customer_code"],
         true,
     ),
-    col("name", &["name", "contact", "联系人", "姓名"], true),
+    col("name", &["name", "联系人", "contact", "姓名"], true),
     col("role", &["role", "职务", "角色"], false),
     col("mobile", &["mobile", "手机", "手机号"], false),
     col("phone", &["phone", "电话", "座机"], false),
@@ -100,18 +102,18 @@ const CONTACTS: &[Column] = &[
 const PRODUCTS: &[Column] = &[
     col(
         "part_no",
-        &["partno", "part", "料号", "物料号", "物料编码"],
+        &["part_no", "料号", "part", "物料号", "物料编码"],
         true,
     ),
     col("model", &["model", "型号"], true),
-    col("name", &["name", "名称", "产品名称"], true),
+    col("name", &["name", "产品名称", "名称"], true),
     col("category", &["category", "类别", "分类"], false),
     col(
         "warranty_months",
         &[
-            "warrantymonths",
-            "warranty",
+            "warranty_months",
             "保修期",
+            "warranty",
             "保修期月",
             "三包期",
             "三包期月",
@@ -120,7 +122,7 @@ const PRODUCTS: &[Column] = &[
     ),
     col(
         "contract_levels",
-        &["contractlevels", "服务合同等级", "合同等级"],
+        &["contract_levels", "服务合同等级", "合同等级"],
         false,
     ),
 ];
@@ -128,7 +130,7 @@ const PRODUCTS: &[Column] = &[
 const ORDERS: &[Column] = &[
     col(
         "order_no",
-        &["orderno", "order", "订单编号", "订单号"],
+        &["order_no", "订单编号", "order", "订单号"],
         true,
     ),
     col(
@@ -138,15 +140,15 @@ const ORDERS: &[Column] = &[
     ),
     col(
         "delivery_no",
-        &["deliveryno", "delivery", "交货单号", "送货单号"],
+        &["delivery_no", "交货单号", "delivery", "送货单号"],
         false,
     ),
-    col("ship_date", &["shipdate", "交运日期", "发货日期"], false),
-    col("part_no", &["partno", "料号", "物料号"], true),
-    col("quantity", &["quantity", "qty", "数量"], true),
+    col("ship_date", &["ship_date", "交运日期", "发货日期"], false),
+    col("part_no", &["part_no", "料号", "物料号"], true),
+    col("quantity", &["quantity", "数量", "qty"], true),
     col(
         "unit_price",
-        &["unitprice", "price", "单价", "单价元"],
+        &["unit_price", "单价", "price", "单价元"],
         false,
     ),
     col("notes", &["notes", "备注"], false),
@@ -155,36 +157,40 @@ const ORDERS: &[Column] = &[
 const EQUIPMENT: &[Column] = &[
     col(
         "serial",
-        &["serial", "serialno", "sn", "序列号", "出厂编号"],
+        &["serial", "序列号", "serial_no", "sn", "出厂编号"],
         true,
     ),
-    col("part_no", &["partno", "料号", "物料号"], true),
+    col("part_no", &["part_no", "料号", "物料号"], true),
     col(
         "customer",
         &["customer", "客户", "客户名称", "客户编号"],
         true,
     ),
-    col("site", &["site", "现场", "安装地点", "站点"], false),
-    col("order_no", &["orderno", "订单编号", "订单号"], false),
-    col("install_date", &["installdate", "安装日期"], false),
+    col(
+        "site",
+        &["site", "安装地点", "现场", "站点", "服务地点"],
+        false,
+    ),
+    col("order_no", &["order_no", "订单编号", "订单号"], false),
+    col("install_date", &["install_date", "安装日期"], false),
     col(
         "warranty_end",
-        &["warrantyend", "保修截止", "保修截止日期"],
+        &["warranty_end", "保修截止", "保修截止日期"],
         false,
     ),
     col(
         "contract_level",
-        &["contractlevel", "服务合同等级", "合同等级"],
+        &["contract_level", "服务合同等级", "合同等级"],
         false,
     ),
     col(
         "contract_start",
-        &["contractstart", "合同开始", "合同开始日期"],
+        &["contract_start", "合同开始", "合同开始日期"],
         false,
     ),
     col(
         "contract_end",
-        &["contractend", "合同结束", "合同结束日期"],
+        &["contract_end", "合同结束", "合同结束日期"],
         false,
     ),
 ];
@@ -323,7 +329,7 @@ pub async fn run(
     for (line, r) in outcomes {
         match r {
             Ok(()) => report.ok += 1,
-            Err(fields) => report.errors.extend(row_errors(&tr, line, &fields)),
+            Err(fields) => report.errors.extend(row_errors(&tr, kind, line, &fields)),
         }
     }
     if commit && report.errors.is_empty() {
@@ -334,11 +340,22 @@ pub async fn run(
     Ok(report)
 }
 
-fn row_errors(tr: &Tr, line: usize, f: &FieldErrors) -> Vec<RowError> {
+/// The column header a field is known by in the user's language (Chinese header or the
+/// English field name), so the report points at a column the user recognises.
+pub fn field_label(tr: &Tr, kind: Kind, field: &str) -> String {
+    match columns(kind).iter().find(|c| c.field == field) {
+        Some(c) if tr.lang == crate::i18n::Lang::ZhCn => c.headers[1].to_string(),
+        Some(c) => c.field.to_string(),
+        None if field == "row" => "—".to_string(),
+        None => field.to_string(),
+    }
+}
+
+fn row_errors(tr: &Tr, kind: Kind, line: usize, f: &FieldErrors) -> Vec<RowError> {
     f.0.iter()
         .map(|e| RowError {
             line,
-            field: e.field.clone(),
+            field: field_label(tr, kind, &e.field),
             message: tr.field(e),
         })
         .collect()

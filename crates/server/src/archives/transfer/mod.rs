@@ -58,7 +58,10 @@ impl ImportPage {
                     k.as_str().to_string(),
                     import::columns(*k)
                         .iter()
-                        .map(|c| format!("{}{}", c.headers[1], if c.required { "*" } else { "" }))
+                        .map(|c| {
+                            let star = if c.required { "*" } else { "" };
+                            format!("{}{star}", import::field_label(&self.tr, *k, c.field))
+                        })
                         .collect(),
                 )
             })
