@@ -152,6 +152,42 @@ impl EquipmentDraft {
         add_months(self.install_date.as_deref()?, warranty_months)
     }
 
+    /// Checks the unit against what its references turned out to be: the serial is free, the
+    /// product and customer exist, the site and order belong to that customer, the contract
+    /// level is one the product offers. Used by the form service and the bulk import alike.
+    pub fn check_refs(&self, errs: &mut FieldErrors, r: &UnitRefs<'_>) {
+        if r.serial_taken {
+            errs.add("serial", "taken", None);
+        }
+        if r.product_levels.is_none() {
+            errs.add("product_id", "choice", None);
+        }
+        if !r.customer_exists {
+            errs.add("customer_id", "choice", None);
+        }
+        if self.site_id.is_some() {
+            match r.site_customer {
+                None => errs.add("site_id", "choice", None),
+                Some(c) if r.customer_exists && c != self.customer_id => {
+                    errs.add("site_id", "site_customer", None)
+                }
+                Some(_) => {}
+            }
+        }
+        if self.order_id.is_some() {
+            match r.order_customer {
+                None => errs.add("order_id", "choice", None),
+                Some(c) if r.customer_exists && c != self.customer_id => {
+                    errs.add("order_id", "order_customer", None)
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(levels) = r.product_levels {
+            self.check_level(errs, levels);
+        }
+    }
+
     /// Records `contract_level` when the level is not one the product offers.
     pub fn check_level(&self, errs: &mut FieldErrors, offered: &[String]) {
         if let Some(l) = &self.contract_level
@@ -164,6 +200,20 @@ impl EquipmentDraft {
             );
         }
     }
+}
+
+/// What a unit's references are, as found in the database (or a preloaded map).
+#[derive(Debug, Clone, Default)]
+pub struct UnitRefs<'a> {
+    /// Another unit of the organization has this serial.
+    pub serial_taken: bool,
+    /// The product's contract levels, when the product exists.
+    pub product_levels: Option<&'a [String]>,
+    pub customer_exists: bool,
+    /// The customer of the chosen site, when it exists.
+    pub site_customer: Option<i64>,
+    /// The customer of the chosen order, when it exists.
+    pub order_customer: Option<i64>,
 }
 
 fn split(d: &str) -> Option<(i64, u32, u32)> {

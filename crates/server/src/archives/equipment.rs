@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::FieldErrors;
 use domain::archives::equipment::{
-    EquipmentDraft, EquipmentRaw, ReadingDraft, Status, date_of_unix, in_warranty, unix_of_date,
+    EquipmentDraft, EquipmentRaw, ReadingDraft, Status, UnitRefs, date_of_unix, in_warranty,
+    unix_of_date,
 };
 use domain::auth::Permission;
 use domain::org::parse_opt_id;
@@ -88,45 +89,34 @@ async fn check(
     d: &EquipmentDraft,
     id: Option<i64>,
 ) -> AppResult<Option<Product>> {
-    let mut errs = FieldErrors::default();
-    if repo::serial_taken(&mut tx.c(), org, &d.serial, id).await? {
-        errs.add("serial", "taken", None);
-    }
+    let serial_taken = repo::serial_taken(&mut tx.c(), org, &d.serial, id).await?;
     let product = match store::archives::products::get(&mut tx.c(), org, d.product_id).await {
         Ok(p) => Some(p),
-        Err(StoreError::NotFound) => {
-            errs.add("product_id", "choice", None);
-            None
-        }
+        Err(StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let customer_ok = store::archives::orders::customer_name(&mut tx.c(), org, d.customer_id)
+    let customer_exists = store::archives::orders::customer_name(&mut tx.c(), org, d.customer_id)
         .await?
         .is_some();
-    if !customer_ok {
-        errs.add("customer_id", "choice", None);
-    }
-    if let Some(site) = d.site_id {
-        match repo::site_customer(&mut tx.c(), org, site).await? {
-            None => errs.add("site_id", "choice", None),
-            Some(c) if customer_ok && c != d.customer_id => {
-                errs.add("site_id", "site_customer", None)
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(order) = d.order_id {
-        match store::archives::orders::order_customer(&mut tx.c(), org, order).await? {
-            None => errs.add("order_id", "choice", None),
-            Some(c) if customer_ok && c != d.customer_id => {
-                errs.add("order_id", "order_customer", None)
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(p) = &product {
-        d.check_level(&mut errs, &p.contract_levels);
-    }
+    let site_customer = match d.site_id {
+        Some(site) => repo::site_customer(&mut tx.c(), org, site).await?,
+        None => None,
+    };
+    let order_customer = match d.order_id {
+        Some(order) => store::archives::orders::order_customer(&mut tx.c(), org, order).await?,
+        None => None,
+    };
+    let mut errs = FieldErrors::default();
+    d.check_refs(
+        &mut errs,
+        &UnitRefs {
+            serial_taken,
+            product_levels: product.as_ref().map(|p| p.contract_levels.as_slice()),
+            customer_exists,
+            site_customer,
+            order_customer,
+        },
+    );
     if errs.is_empty() {
         Ok(product)
     } else {

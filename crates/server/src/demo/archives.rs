@@ -324,13 +324,17 @@ pub async fn generate(tx: &mut Tx, org: i64, scale: usize, now: i64) -> AppResul
                 customer_id: o.customer_id,
                 site_id: site_of.get(&o.customer_id.to_string()).copied(),
                 order_id: Some(order_ids[i]),
-                install_date: idate,
+                install_date: Some(idate),
                 warranty_end,
+                warranty_overridden: false,
                 contract_level: if seq % 3 == 0 {
                     Some("标准".into())
                 } else {
                     None
                 },
+                contract_start: None,
+                contract_end: None,
+                sla_profile: None,
             });
             unit_meta.push((ci, pi, install));
         }

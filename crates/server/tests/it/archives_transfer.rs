@@ -149,6 +149,18 @@ async fn import_every_kind_and_every_bad_row() {
             "imported units are searchable: {unit}"
         );
 
+        // Bulk-written audit rows keep the hash chain intact.
+        {
+            let mut h = app.st.db.acquire().await.unwrap();
+            let v = store::audit::verify(&mut h.c()).await.unwrap();
+            assert!(v.broken.is_none(), "{b:?}: {v:?}");
+        }
+        let (_, audit) = app.api(&token).get("/api/v1/audit?entity=equipment").await;
+        assert_eq!(
+            audit["total"], 2,
+            "one audit row per imported unit: {audit}"
+        );
+
         // Every class of bad row, reported together; nothing written.
         let bad = "序列号,料号,客户,安装日期\n\
 SN-OK-1,P-100,C001,2026-05-01\n\

@@ -71,9 +71,13 @@ pub struct EquipmentRow {
     pub customer_id: i64,
     pub site_id: Option<i64>,
     pub order_id: Option<i64>,
-    pub install_date: String,
+    pub install_date: Option<String>,
     pub warranty_end: Option<String>,
+    pub warranty_overridden: bool,
     pub contract_level: Option<String>,
+    pub contract_start: Option<String>,
+    pub contract_end: Option<String>,
+    pub sla_profile: Option<String>,
 }
 
 /// A timeline row.

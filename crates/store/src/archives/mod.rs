@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod customers;
 pub mod equipment;
 pub mod export;
+pub mod lookup;
 pub mod orders;
 pub mod outlets;
 pub mod products;

@@ -9,13 +9,12 @@ use domain::FieldErrors;
 use domain::archives::customers::{
     ContactDraft, ContactRaw, CustomerDraft, CustomerRaw, split_list,
 };
-use domain::archives::equipment::{EquipmentDraft, EquipmentRaw};
 use domain::archives::orders::{LineRaw, OrderDraft, OrderRaw, Price};
 use domain::archives::products::{ProductDraft, ProductRaw};
 use store::Tx;
 
 use super::import::{Kind, Record, row_result};
-use crate::archives::{customers, equipment, orders, products};
+use crate::archives::{customers, orders, products};
 use crate::auth::Ctx;
 use crate::error::AppResult;
 
@@ -32,8 +31,12 @@ pub async fn import(
     now: i64,
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> AppResult<Outcomes> {
-    if kind == Kind::Orders {
-        return import_orders(tx, ctx, org, records, now, progress).await;
+    match kind {
+        Kind::Orders => return import_orders(tx, ctx, org, records, now, progress).await,
+        Kind::Equipment => {
+            return super::bulk::import_equipment(tx, ctx, org, records, now, progress).await;
+        }
+        _ => {}
     }
     let mut out = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
@@ -41,8 +44,8 @@ pub async fn import(
             Kind::Customers => customer(tx, ctx, org, r, now).await?,
             Kind::Contacts => contact(tx, ctx, org, r, now).await?,
             Kind::Products => product(tx, ctx, org, r, now).await?,
-            Kind::Equipment => unit(tx, ctx, org, r, now).await?,
-            Kind::Orders => unreachable_orders(),
+            // Orders and equipment were handled above.
+            Kind::Orders | Kind::Equipment => handled_elsewhere(),
         };
         out.push((r.line, res));
         progress(i + 1);
@@ -50,7 +53,7 @@ pub async fn import(
     Ok(out)
 }
 
-fn unreachable_orders() -> Result<(), FieldErrors> {
+fn handled_elsewhere() -> Result<(), FieldErrors> {
     Err(FieldErrors::single("row", "unsupported"))
 }
 
@@ -169,7 +172,7 @@ async fn product(
 }
 
 /// Field names of a unit's draft, as the spreadsheet calls them.
-fn unit_field(f: &str) -> &str {
+pub fn unit_field(f: &str) -> &str {
     match f {
         "product_id" => "part_no",
         "customer_id" => "customer",
@@ -179,7 +182,7 @@ fn unit_field(f: &str) -> &str {
     }
 }
 
-fn rename(f: FieldErrors, map: impl Fn(&str) -> String) -> FieldErrors {
+pub fn rename(f: FieldErrors, map: impl Fn(&str) -> String) -> FieldErrors {
     FieldErrors(
         f.0.into_iter()
             .map(|mut e| {
@@ -188,68 +191,6 @@ fn rename(f: FieldErrors, map: impl Fn(&str) -> String) -> FieldErrors {
             })
             .collect(),
     )
-}
-
-async fn unit(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    org: i64,
-    r: &Record<'_>,
-    now: i64,
-) -> AppResult<Result<(), FieldErrors>> {
-    let mut errs = FieldErrors::default();
-    let product =
-        store::archives::products::product_id_by_part_no(&mut tx.c(), org, r.get("part_no"))
-            .await?;
-    if product.is_none() && !r.get("part_no").is_empty() {
-        errs.add("product_id", "part_no_unknown", None);
-    }
-    let cust = customer_id(tx, org, r.get("customer")).await?;
-    if cust.is_none() && !r.get("customer").is_empty() {
-        errs.add("customer_id", "customer_unknown", None);
-    }
-    let site = match (cust, r.opt("site")) {
-        (Some(c), Some(name)) => {
-            let s = store::archives::customers::site_id_by_name(&mut tx.c(), org, c, name).await?;
-            if s.is_none() {
-                errs.add("site_id", "site_unknown", None);
-            }
-            s
-        }
-        _ => None,
-    };
-    let order = match r.opt("order_no") {
-        Some(no) => {
-            let o = store::archives::orders::order_id_by_no(&mut tx.c(), org, no).await?;
-            if o.is_none() {
-                errs.add("order_id", "order_unknown", None);
-            }
-            o
-        }
-        None => None,
-    };
-    let d = parsed(EquipmentDraft::parse(
-        errs,
-        EquipmentRaw {
-            serial: r.get("serial"),
-            product_id: product,
-            customer_id: cust,
-            site_id: site,
-            order_id: order,
-            install_date: r.opt("install_date"),
-            warranty_overridden: r.opt("warranty_end").is_some(),
-            warranty_end: r.opt("warranty_end"),
-            contract_level: r.opt("contract_level"),
-            contract_start: r.opt("contract_start"),
-            contract_end: r.opt("contract_end"),
-            sla_profile: None,
-        },
-    ));
-    let res = match d {
-        Ok(d) => row_result(equipment::insert_equipment(tx, ctx, org, &d, now).await)?,
-        Err(f) => Err(f),
-    };
-    Ok(res.map_err(|f| rename(f, |n| unit_field(n).to_string())))
 }
 
 /// Orders: rows with the same order number are the lines of one order (its other columns

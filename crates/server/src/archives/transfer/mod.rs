@@ -1,5 +1,6 @@
 //! Spreadsheet import and export of the archives (XLSX and CSV, UTF-8 or GBK).
 
+pub mod bulk;
 pub mod export;
 pub mod import;
 pub mod kinds;

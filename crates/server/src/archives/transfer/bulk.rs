@@ -1,0 +1,282 @@
+//! The bulk path of the equipment import: references are looked up a set at a time, each row
+//! is checked with the same draft parser and reference rule (`EquipmentDraft::check_refs`) as
+//! the form, and the good rows are written with multi-row INSERTs, their audit rows chained in
+//! memory (`store::audit::record_many`). A row-at-a-time service call costs about fifteen
+//! statements; this costs a few per thousand rows (measured in bench/README.md).
+
+use std::collections::{HashMap, HashSet};
+
+use domain::FieldErrors;
+use domain::archives::equipment::{EquipmentDraft, EquipmentRaw, UnitRefs, unix_of_date};
+use domain::search::{index_tokens, normalize};
+use store::Tx;
+use store::archives::{bulk, lookup};
+use store::audit::Item;
+
+use super::import::Record;
+use super::kinds::{Outcomes, rename, unit_field};
+use crate::auth::Ctx;
+use crate::error::AppResult;
+
+fn keys<'a>(records: &'a [Record<'a>], field: &str) -> Vec<String> {
+    let mut v: Vec<String> = records
+        .iter()
+        .map(|r| r.get(field).to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+struct Product {
+    id: i64,
+    months: i64,
+    levels: Vec<String>,
+    model: String,
+    part_no: String,
+}
+
+/// Imports units; returns each line's outcome. Writes only when every row is good.
+pub async fn import_equipment(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    records: &[Record<'_>],
+    now: i64,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> AppResult<Outcomes> {
+    ctx.require(domain::auth::Permission::ManageArchives)?;
+    let products: HashMap<String, Product> =
+        lookup::products_by_part_no(&mut tx.c(), org, &keys(records, "part_no"))
+            .await?
+            .into_iter()
+            .map(|(part_no, id, months, levels, model)| {
+                let levels = serde_json::from_str(&levels).unwrap_or_default();
+                (
+                    part_no.clone(),
+                    Product {
+                        id,
+                        months,
+                        levels,
+                        model,
+                        part_no,
+                    },
+                )
+            })
+            .collect();
+    let cust_keys = keys(records, "customer");
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut by_code: HashMap<String, i64> = HashMap::new();
+    for (code, id, name) in lookup::customers_by_code(&mut tx.c(), org, &cust_keys).await? {
+        by_code.insert(code, id);
+        names.insert(id, name);
+    }
+    let mut by_name: HashMap<String, i64> = HashMap::new();
+    for (name, id) in lookup::customers_by_name(&mut tx.c(), org, &cust_keys).await? {
+        names.insert(id, name.clone());
+        by_name.entry(name).or_insert(id);
+    }
+    let mut sites: HashMap<(i64, String), i64> = HashMap::new();
+    let mut site_owner: HashMap<i64, i64> = HashMap::new();
+    for (cust, name, id) in lookup::sites_by_name(&mut tx.c(), org, &keys(records, "site")).await? {
+        sites.entry((cust, name)).or_insert(id);
+        site_owner.insert(id, cust);
+    }
+    let orders: HashMap<String, (i64, i64)> =
+        lookup::orders_by_no(&mut tx.c(), org, &keys(records, "order_no"))
+            .await?
+            .into_iter()
+            .map(|(no, id, cust)| (no, (id, cust)))
+            .collect();
+    let order_owner: HashMap<i64, i64> = orders.values().copied().collect();
+    let taken: HashSet<String> =
+        lookup::equipment_by_serial(&mut tx.c(), org, &keys(records, "serial"))
+            .await?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+
+    let mut out: Outcomes = Vec::with_capacity(records.len());
+    let mut good: Vec<(EquipmentDraft, &Product)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for (i, r) in records.iter().enumerate() {
+        let mut errs = FieldErrors::default();
+        let product = products.get(r.get("part_no"));
+        if product.is_none() && !r.get("part_no").is_empty() {
+            errs.add("product_id", "part_no_unknown", None);
+        }
+        let c = r.get("customer");
+        let cust = by_code.get(c).or_else(|| by_name.get(c)).copied();
+        if cust.is_none() && !c.is_empty() {
+            errs.add("customer_id", "customer_unknown", None);
+        }
+        let site = match (cust, r.opt("site")) {
+            (Some(cu), Some(name)) => {
+                let s = sites.get(&(cu, name.to_string())).copied();
+                if s.is_none() {
+                    errs.add("site_id", "site_unknown", None);
+                }
+                s
+            }
+            _ => None,
+        };
+        let order = match r.opt("order_no") {
+            Some(no) => {
+                let o = orders.get(no).map(|o| o.0);
+                if o.is_none() {
+                    errs.add("order_id", "order_unknown", None);
+                }
+                o
+            }
+            None => None,
+        };
+        let parsed = EquipmentDraft::parse(
+            errs,
+            EquipmentRaw {
+                serial: r.get("serial"),
+                product_id: product.map(|p| p.id),
+                customer_id: cust,
+                site_id: site,
+                order_id: order,
+                install_date: r.opt("install_date"),
+                warranty_overridden: r.opt("warranty_end").is_some(),
+                warranty_end: r.opt("warranty_end"),
+                contract_level: r.opt("contract_level"),
+                contract_start: r.opt("contract_start"),
+                contract_end: r.opt("contract_end"),
+                sla_profile: None,
+            },
+        );
+        let res = match parsed {
+            Err(domain::DomainError::Invalid(f)) => Err(f),
+            Err(_) => Err(FieldErrors::single("row", "choice")),
+            Ok(d) => {
+                let mut errs = FieldErrors::default();
+                d.check_refs(
+                    &mut errs,
+                    &UnitRefs {
+                        serial_taken: taken.contains(&d.serial) || seen.contains(&d.serial),
+                        product_levels: product.map(|p| p.levels.as_slice()),
+                        customer_exists: names.contains_key(&d.customer_id),
+                        site_customer: d.site_id.and_then(|s| site_owner.get(&s).copied()),
+                        order_customer: d.order_id.and_then(|o| order_owner.get(&o).copied()),
+                    },
+                );
+                seen.insert(d.serial.clone());
+                match (errs.is_empty(), product) {
+                    (true, Some(p)) => {
+                        good.push((d, p));
+                        Ok(())
+                    }
+                    _ => Err(errs),
+                }
+            }
+        };
+        out.push((
+            r.line,
+            res.map_err(|f| rename(f, |n| unit_field(n).to_string())),
+        ));
+        if i % 1000 == 0 {
+            progress(i);
+        }
+    }
+    if out.iter().any(|o| o.1.is_err()) {
+        progress(records.len());
+        return Ok(out);
+    }
+
+    // Every row is good: write them, a slice at a time so memory stays flat.
+    for slice in good.chunks(5000) {
+        write(tx, ctx, org, now, slice, &names).await?;
+    }
+    progress(records.len());
+    Ok(out)
+}
+
+/// Writes a slice of good rows: units, their audit rows, search documents and install events.
+async fn write(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    now: i64,
+    slice: &[(EquipmentDraft, &Product)],
+    names: &HashMap<i64, String>,
+) -> AppResult<()> {
+    let rows: Vec<bulk::EquipmentRow> = slice
+        .iter()
+        .map(|(d, p)| bulk::EquipmentRow {
+            serial: d.serial.clone(),
+            product_id: p.id,
+            customer_id: d.customer_id,
+            site_id: d.site_id,
+            order_id: d.order_id,
+            install_date: d.install_date.clone(),
+            warranty_end: d.warranty_end_for(p.months),
+            warranty_overridden: d.warranty_overridden,
+            contract_level: d.contract_level.clone(),
+            contract_start: d.contract_start.clone(),
+            contract_end: d.contract_end.clone(),
+            sla_profile: d.sla_profile.clone(),
+        })
+        .collect();
+    bulk::equipment(&mut tx.c(), org, now, &rows).await?;
+    let serials: Vec<String> = rows.iter().map(|r| r.serial.clone()).collect();
+    let ids: HashMap<String, i64> = lookup::equipment_by_serial(&mut tx.c(), org, &serials)
+        .await?
+        .into_iter()
+        .collect();
+    let mut items = Vec::with_capacity(rows.len());
+    let mut docs = Vec::with_capacity(rows.len());
+    let mut events = Vec::with_capacity(rows.len());
+    for (r, (_, p)) in rows.iter().zip(slice) {
+        let id = ids.get(&r.serial).copied().unwrap_or(0);
+        items.push(Item {
+            action: "create",
+            entity: "equipment",
+            entity_id: Some(id),
+            before: None,
+            after: Some(serde_json::json!({
+                "id": id,
+                "serial": r.serial,
+                "product_id": r.product_id,
+                "customer_id": r.customer_id,
+                "site_id": r.site_id,
+                "order_id": r.order_id,
+                "install_date": r.install_date,
+                "warranty_end": r.warranty_end,
+                "warranty_overridden": r.warranty_overridden,
+                "contract_level": r.contract_level,
+                "contract_start": r.contract_start,
+                "contract_end": r.contract_end,
+                "status": "in_service",
+                "imported": true,
+            })),
+        });
+        let customer = names.get(&r.customer_id).cloned().unwrap_or_default();
+        let text = format!("{} {} {} {}", r.serial, p.part_no, p.model, customer);
+        docs.push(bulk::DocRow {
+            kind: "equipment",
+            ref_id: id,
+            title: format!("{} · {}", r.serial, p.model),
+            text: normalize(&text),
+            tokens: index_tokens(&text),
+        });
+        events.push(bulk::EventRow {
+            customer_id: Some(r.customer_id),
+            equipment_id: Some(id),
+            at: r
+                .install_date
+                .as_deref()
+                .and_then(|d| unix_of_date(d, ctx.tr.offset_min))
+                .unwrap_or(now),
+            kind: "install",
+            ref_id: id,
+            summary: format!("{} {}", r.serial, p.model),
+        });
+    }
+    store::audit::record_many(&mut tx.c(), Some(org), &ctx.actor(), now, &items).await?;
+    bulk::docs(&mut tx.c(), org, &docs).await?;
+    bulk::events(&mut tx.c(), org, &events).await?;
+    Ok(())
+}
