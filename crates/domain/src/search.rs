@@ -107,11 +107,14 @@ pub fn query(q: &str) -> Option<Query> {
     }
     let mut all = Vec::new();
     let mut prefixes = Vec::new();
+    let longest = rs.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
     for (k, run) in rs {
         let n = gram_len(k);
         if run.len() >= n {
             all.extend(run.windows(n).map(word));
-        } else {
+        } else if run.len() >= 2 || longest < 2 {
+            // A one-character prefix matches a large part of the index; when the query has
+            // longer pieces they narrow the search and the final LIKE checks the rest.
             prefixes.push(word(&run));
         }
     }
@@ -196,6 +199,15 @@ mod tests {
                 assert!(hits(doc, &q), "{q}");
             }
         }
+    }
+
+    #[test]
+    fn single_characters_only_narrow_when_alone() {
+        let q = query("sn-2025-0").unwrap();
+        assert_eq!(q.prefixes, vec![word(&['s', 'n'])]);
+        assert_eq!(q.like, "%sn-2025-0%");
+        let q = query("a b").unwrap();
+        assert_eq!(q.prefixes.len(), 2);
     }
 
     #[test]
