@@ -159,6 +159,24 @@ impl Db {
         r.is_ok()
     }
 
+    /// Refreshes planner statistics after a bulk load, and on PostgreSQL moves the search
+    /// index's pending entries into the index proper (GIN's fast-update list is scanned
+    /// linearly by every query until then).
+    pub async fn optimize(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(p) => {
+                sqlx::query("PRAGMA optimize").execute(p).await?;
+            }
+            Db::Postgres(p) => {
+                sqlx::query("SELECT gin_clean_pending_list('search_docs_tokens'::regclass)")
+                    .execute(p)
+                    .await?;
+                sqlx::query("ANALYZE").execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// An online, consistent copy of a SQLite database into `dest` (`VACUUM INTO`).
     pub async fn backup_sqlite(&self, dest: &str) -> StoreResult<()> {
         match self {

@@ -262,6 +262,7 @@ pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<Dem
     )
     .await?;
     tx.commit().await?;
+    st.db.optimize().await?;
 
     let password = crate::admin::generate_password();
     let mut users = Vec::new();

@@ -335,6 +335,10 @@ pub async fn run(
     if commit && report.errors.is_empty() {
         tx.commit().await?;
         report.committed = true;
+        if report.rows >= 10_000 {
+            // A large import shifts the statistics the planner relies on.
+            st.db.optimize().await?;
+        }
     }
     // Otherwise the transaction is dropped: rolled back, nothing written.
     Ok(report)
