@@ -407,3 +407,58 @@ async fn exports_are_filtered_scoped_and_open_in_excel() {
         assert_eq!(s.get("/archives/export/customers.pdf").await.status(), 404);
     }
 }
+
+#[tokio::test]
+async fn customer_import_checks_codes_and_indexes_what_it_writes() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let token = app.token(app.admin_id, app.org).await;
+        assert_eq!(
+            upload(&app, &token, "customers", "c.csv", CUSTOMERS.into(), true)
+                .await
+                .0,
+            200
+        );
+        // A code already in the organization, a code twice in the file, a bad kind.
+        let bad = "客户编号,客户名称,类型\nC001,重复一,公司\nC100,新客户甲,公司\nC100,新客户乙,公司\nC101,新客户丙,合伙\n";
+        let (st, v) = upload(&app, &token, "customers", "bad.csv", bad.into(), true).await;
+        assert_eq!(st, 422, "{b:?} {v}");
+        assert_eq!(
+            errors(&v),
+            vec![
+                (2, "code".to_string()),
+                (4, "code".to_string()),
+                (5, "kind".to_string())
+            ],
+            "{v}"
+        );
+        assert_eq!(count(&app, "customers").await, 2);
+        // Two customers with the same name and no code are both written, each with its own id.
+        let twins = "客户名称,地区\n同名客户,华南\n同名客户,华南\n另一家,西北\n";
+        let (st, v) = upload(&app, &token, "customers", "t.csv", twins.into(), true).await;
+        assert_eq!(st, 200, "{v}");
+        let api = app.api(&token);
+        let (_, hits) = api
+            .get("/api/v1/search?q=%E5%90%8C%E5%90%8D&kind=customer")
+            .await;
+        let ids: std::collections::HashSet<i64> = hits
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["ref_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 2, "{b:?}: {hits}");
+        let (_, hits) = api.get("/api/v1/search?q=%E8%A5%BF%E5%8C%97").await;
+        assert_eq!(hits[0]["title"], "另一家", "{hits}");
+        let (_, audit) = api.get("/api/v1/audit?entity=customer").await;
+        assert_eq!(audit["total"], 5, "one audit row per imported customer");
+        let mut h = app.st.db.acquire().await.unwrap();
+        assert!(
+            store::audit::verify(&mut h.c())
+                .await
+                .unwrap()
+                .broken
+                .is_none()
+        );
+    }
+}

@@ -356,3 +356,74 @@ impl Table {
         }
     }
 }
+
+/// A customer as imported (every column the import knows).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImportedCustomer {
+    pub code: Option<String>,
+    pub name: String,
+    pub kind: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub address: Option<String>,
+    pub tags: String,
+    pub notes: Option<String>,
+}
+
+type ImportedRow = (
+    i64,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+/// Inserts customers and returns each one's id in the order of `rows`. Rows are matched back
+/// by their content (RETURNING order is not guaranteed); identical rows are interchangeable.
+pub async fn customers_returning(
+    c: &mut Conn<'_>,
+    org: i64,
+    now: i64,
+    rows: &[ImportedCustomer],
+) -> StoreResult<Vec<i64>> {
+    let mut slots: std::collections::HashMap<&ImportedCustomer, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, r) in rows.iter().enumerate().rev() {
+        slots.entry(r).or_default().push(i);
+    }
+    let mut ids = vec![0i64; rows.len()];
+    for chunk in rows.chunks(BATCH) {
+        let back: Vec<ImportedRow> = crate::on!(c, x => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO customers (org_id, code, name, kind, industry, region, address, tags, notes, owner_staff_id, consent_contact, consent_survey, active, created_at, updated_at, version) ");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(org).push_bind(r.code.clone()).push_bind(r.name.clone()).push_bind(r.kind.clone())
+                    .push_bind(r.industry.clone()).push_bind(r.region.clone()).push_bind(r.address.clone())
+                    .push_bind(r.tags.clone()).push_bind(r.notes.clone()).push_bind(None::<i64>).push_bind(false)
+                    .push_bind(false).push_bind(true).push_bind(now).push_bind(now).push_bind(1i64);
+            });
+            qb.push(" RETURNING id, code, name, kind, industry, region, address, tags, notes");
+            qb.build_query_as::<ImportedRow>().fetch_all(x).await
+        })?;
+        for r in back {
+            let key = ImportedCustomer {
+                code: r.1,
+                name: r.2,
+                kind: r.3,
+                industry: r.4,
+                region: r.5,
+                address: r.6,
+                tags: r.7,
+                notes: r.8,
+            };
+            if let Some(i) = slots.get_mut(&key).and_then(Vec::pop) {
+                ids[i] = r.0;
+            }
+        }
+    }
+    Ok(ids)
+}

@@ -14,7 +14,7 @@ use store::archives::{bulk, lookup};
 use store::audit::Item;
 
 use super::import::Record;
-use super::kinds::{Outcomes, rename, unit_field};
+use super::kinds::{Outcomes, customer_draft, rename, unit_field};
 use crate::auth::Ctx;
 use crate::error::AppResult;
 
@@ -27,6 +27,101 @@ fn keys<'a>(records: &'a [Record<'a>], field: &str) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+/// Imports customers; returns each line's outcome. Writes only when every row is good.
+pub async fn import_customers(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    records: &[Record<'_>],
+    now: i64,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> AppResult<Outcomes> {
+    ctx.require(domain::auth::Permission::ManageArchives)?;
+    let taken: HashSet<String> =
+        lookup::customers_by_code(&mut tx.c(), org, &keys(records, "code"))
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+    let mut out: Outcomes = Vec::with_capacity(records.len());
+    let mut good = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for r in records {
+        let res = customer_draft(r).and_then(|d| match &d.code {
+            // The same rule as the form: a code is unique in the organization.
+            Some(code) if taken.contains(code) || !seen.insert(code.clone()) => {
+                Err(FieldErrors::single("code", "taken"))
+            }
+            _ => {
+                good.push(d);
+                Ok(())
+            }
+        });
+        out.push((r.line, res));
+    }
+    progress(records.len() / 2);
+    if out.iter().any(|o| o.1.is_err()) {
+        return Ok(out);
+    }
+    for slice in good.chunks(5000) {
+        let rows: Vec<bulk::ImportedCustomer> = slice
+            .iter()
+            .map(|d| bulk::ImportedCustomer {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                kind: d.kind.as_str().to_string(),
+                industry: d.industry.clone(),
+                region: d.region.clone(),
+                address: d.address.clone(),
+                tags: serde_json::to_string(&d.tags).unwrap_or_else(|_| "[]".into()),
+                notes: d.notes.clone(),
+            })
+            .collect();
+        let ids = bulk::customers_returning(&mut tx.c(), org, now, &rows).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut docs = Vec::with_capacity(rows.len());
+        for (d, id) in slice.iter().zip(ids) {
+            let c = store::archives::customers::Customer {
+                id,
+                code: d.code.clone(),
+                name: d.name.clone(),
+                kind: d.kind.as_str().to_string(),
+                industry: d.industry.clone(),
+                region: d.region.clone(),
+                address: d.address.clone(),
+                tags: d.tags.clone(),
+                notes: d.notes.clone(),
+                owner_staff_id: None,
+                owner_name: None,
+                consent_contact: false,
+                consent_survey: false,
+                active: true,
+                updated_at: now,
+                version: 1,
+            };
+            let text = crate::archives::customers::service::search_text(&c, &[], &[]);
+            docs.push(bulk::DocRow {
+                kind: "customer",
+                ref_id: id,
+                title: crate::archives::customers::service::title(&c),
+                text: normalize(&text),
+                tokens: index_tokens(&text),
+            });
+            items.push(Item {
+                action: "create",
+                entity: "customer",
+                entity_id: Some(id),
+                before: None,
+                after: serde_json::to_value(&c).ok(),
+            });
+        }
+        store::audit::record_many(&mut tx.c(), Some(org), &ctx.actor(), now, &items).await?;
+        bulk::docs(&mut tx.c(), org, &docs).await?;
+    }
+    progress(records.len());
+    Ok(out)
 }
 
 struct Product {

@@ -32,6 +32,9 @@ pub async fn import(
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> AppResult<Outcomes> {
     match kind {
+        Kind::Customers => {
+            return super::bulk::import_customers(tx, ctx, org, records, now, progress).await;
+        }
         Kind::Orders => return import_orders(tx, ctx, org, records, now, progress).await,
         Kind::Equipment => {
             return super::bulk::import_equipment(tx, ctx, org, records, now, progress).await;
@@ -41,11 +44,10 @@ pub async fn import(
     let mut out = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
         let res = match kind {
-            Kind::Customers => customer(tx, ctx, org, r, now).await?,
             Kind::Contacts => contact(tx, ctx, org, r, now).await?,
             Kind::Products => product(tx, ctx, org, r, now).await?,
             // Orders and equipment were handled above.
-            Kind::Orders | Kind::Equipment => handled_elsewhere(),
+            Kind::Customers | Kind::Orders | Kind::Equipment => handled_elsewhere(),
         };
         out.push((r.line, res));
         progress(i + 1);
@@ -74,14 +76,9 @@ fn kind_word(k: Option<&str>) -> Option<&str> {
     })
 }
 
-async fn customer(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    org: i64,
-    r: &Record<'_>,
-    now: i64,
-) -> AppResult<Result<(), FieldErrors>> {
-    let d = parsed(CustomerDraft::parse(
+/// A customer draft from a row, parsed exactly as the form parses its fields.
+pub fn customer_draft(r: &Record<'_>) -> Result<CustomerDraft, FieldErrors> {
+    parsed(CustomerDraft::parse(
         FieldErrors::default(),
         CustomerRaw {
             code: r.opt("code"),
@@ -96,11 +93,7 @@ async fn customer(
             consent_contact: false,
             consent_survey: false,
         },
-    ));
-    match d {
-        Ok(d) => row_result(customers::service::insert_customer(tx, ctx, org, &d, now).await),
-        Err(f) => Ok(Err(f)),
-    }
+    ))
 }
 
 /// A customer by code, else by exact name.
