@@ -261,8 +261,9 @@ pub async fn generate(tx: &mut Tx, org: i64, scale: usize, now: i64) -> AppResul
         orders.push(bulk::OrderRow {
             order_no: format!("SO{}{:07}", &date[..4], i + 1),
             customer_id: cust_ids[ci],
-            delivery_no: format!("DN{:08}", i + 1),
-            ship_date: date,
+            delivery_no: Some(format!("DN{:08}", i + 1)),
+            ship_date: Some(date),
+            notes: None,
         });
         plan.push((ci, ship));
     }
@@ -308,7 +309,10 @@ pub async fn generate(tx: &mut Tx, org: i64, scale: usize, now: i64) -> AppResul
             format!("{} · {}", o.order_no, customers[ci].name),
             &format!(
                 "{} {} {} {}",
-                o.order_no, o.delivery_no, customers[ci].name, products[pi].part_no
+                o.order_no,
+                o.delivery_no.as_deref().unwrap_or(""),
+                customers[ci].name,
+                products[pi].part_no
             ),
         ));
         for _ in 0..qty {

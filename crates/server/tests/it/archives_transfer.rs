@@ -462,3 +462,64 @@ async fn customer_import_checks_codes_and_indexes_what_it_writes() {
         );
     }
 }
+
+#[tokio::test]
+async fn order_import_reports_each_line_and_writes_timeline_and_search() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let token = app.token(app.admin_id, app.org).await;
+        assert_eq!(
+            upload(&app, &token, "customers", "c.csv", CUSTOMERS.into(), true)
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            upload(&app, &token, "products", "p.csv", PRODUCTS.into(), true)
+                .await
+                .0,
+            200
+        );
+        let bad = "订单编号,客户,交运日期,料号,数量,单价\n\
+SO-7,C001,2026-03-01,P-100,2,100\n\
+SO-7,C001,,P-999,1,100\n\
+SO-8,C001,2026-03-02,P-100,0,100\n\
+SO-9,无名氏,2026-03-02,P-100,1,abc\n";
+        let (st, v) = upload(&app, &token, "orders", "o.csv", bad.into(), true).await;
+        assert_eq!(st, 422, "{b:?} {v}");
+        let e = errors(&v);
+        for (line, field) in [
+            (3, "part_no"),
+            (4, "quantity"),
+            (5, "customer"),
+            (5, "unit_price"),
+        ] {
+            assert!(
+                e.contains(&(line, field.to_string())),
+                "{b:?}: line {line} {field} missing in {e:?}"
+            );
+        }
+        assert!(!e.iter().any(|(l, _)| *l == 2), "{e:?}");
+        assert_eq!(count(&app, "orders").await, 0);
+        let good = "订单编号,客户,交运日期,交货单号,料号,数量,单价\nSO-7,C001,2026-03-01,DN-77,P-100,2,100\nSO-7,C001,,,P-200,1,50.5\n";
+        let (st, v) = upload(&app, &token, "orders", "o.csv", good.into(), true).await;
+        assert_eq!(st, 200, "{v}");
+        let (st, v) = upload(&app, &token, "orders", "o.csv", good.into(), true).await;
+        assert_eq!(
+            (st, errors(&v)),
+            (422, vec![(2, "order_no".to_string())]),
+            "duplicate order number"
+        );
+        let api = app.api(&token);
+        let (_, hits) = api.get("/api/v1/search?q=DN-77").await;
+        assert_eq!(hits[0]["kind"], "order", "{hits}");
+        let id = hits[0]["ref_id"].as_i64().unwrap();
+        let (st, o) = api.get(&format!("/api/v1/orders/{id}")).await;
+        assert_eq!(st, 200, "{o}");
+        assert_eq!(o["lines"].as_array().unwrap().len(), 2, "{o}");
+        let (_, c) = api.get("/api/v1/search?q=C001&kind=customer").await;
+        let cid = c[0]["ref_id"].as_i64().unwrap();
+        let (_, t) = api.get(&format!("/api/v1/customers/{cid}/timeline")).await;
+        assert!(t.to_string().contains("SO-7"), "{t}");
+    }
+}

@@ -52,8 +52,9 @@ pub struct ProductRow {
 pub struct OrderRow {
     pub order_no: String,
     pub customer_id: i64,
-    pub delivery_no: String,
-    pub ship_date: String,
+    pub delivery_no: Option<String>,
+    pub ship_date: Option<String>,
+    pub notes: Option<String>,
 }
 
 /// An order line row.

@@ -8,13 +8,14 @@ use std::collections::{HashMap, HashSet};
 
 use domain::FieldErrors;
 use domain::archives::equipment::{EquipmentDraft, EquipmentRaw, UnitRefs, unix_of_date};
+use domain::archives::orders::{LineRaw, OrderDraft, OrderRaw, Price};
 use domain::search::{index_tokens, normalize};
 use store::Tx;
 use store::archives::{bulk, lookup};
 use store::audit::Item;
 
 use super::import::Record;
-use super::kinds::{Outcomes, customer_draft, rename, unit_field};
+use super::kinds::{Outcomes, customer_draft, rename, spread, unit_field};
 use crate::auth::Ctx;
 use crate::error::AppResult;
 
@@ -374,4 +375,221 @@ async fn write(
     bulk::docs(&mut tx.c(), org, &docs).await?;
     bulk::events(&mut tx.c(), org, &events).await?;
     Ok(())
+}
+
+/// Customers of the file by code or name: (by code, by name, names by id).
+async fn customers_of(
+    tx: &mut Tx,
+    org: i64,
+    records: &[Record<'_>],
+) -> AppResult<(
+    HashMap<String, i64>,
+    HashMap<String, i64>,
+    HashMap<i64, String>,
+)> {
+    let cust_keys = keys(records, "customer");
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut by_code: HashMap<String, i64> = HashMap::new();
+    for (code, id, name) in lookup::customers_by_code(&mut tx.c(), org, &cust_keys).await? {
+        by_code.insert(code, id);
+        names.insert(id, name);
+    }
+    let mut by_name: HashMap<String, i64> = HashMap::new();
+    for (name, id) in lookup::customers_by_name(&mut tx.c(), org, &cust_keys).await? {
+        names.insert(id, name.clone());
+        by_name.entry(name).or_insert(id);
+    }
+    Ok((by_code, by_name, names))
+}
+
+/// Imports orders: rows with the same order number are the lines of one order, whose other
+/// columns come from its first row. The order number must be new, the customer and every
+/// part number known (the form's rules); errors on a line go to that line's row.
+pub async fn import_orders(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    records: &[Record<'_>],
+    now: i64,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> AppResult<Outcomes> {
+    ctx.require(domain::auth::Permission::ManageArchives)?;
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        let no = r.get("order_no").to_string();
+        match at.get(&no) {
+            Some(g) => groups[*g].1.push(i),
+            None => {
+                at.insert(no.clone(), groups.len());
+                groups.push((no, vec![i]));
+            }
+        }
+    }
+    let (by_code, by_name, names) = customers_of(tx, org, records).await?;
+    let products: HashMap<String, i64> =
+        lookup::products_by_part_no(&mut tx.c(), org, &keys(records, "part_no"))
+            .await?
+            .into_iter()
+            .map(|p| (p.0, p.1))
+            .collect();
+    let taken: HashSet<String> = lookup::orders_by_no(&mut tx.c(), org, &keys(records, "order_no"))
+        .await?
+        .into_iter()
+        .map(|o| o.0)
+        .collect();
+    let mut out: Outcomes = Vec::with_capacity(records.len());
+    let mut good: Vec<(OrderDraft, Vec<i64>)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for (_, rows) in &groups {
+        let first = &records[rows[0]];
+        let mut errs = FieldErrors::default();
+        let c = first.get("customer");
+        let cust = by_code.get(c).or_else(|| by_name.get(c)).copied();
+        if cust.is_none() && !c.is_empty() {
+            errs.add("customer_id", "customer_unknown", None);
+        }
+        let lines: Vec<LineRaw<'_>> = rows
+            .iter()
+            .map(|i| LineRaw {
+                part_no: records[*i].get("part_no"),
+                quantity: records[*i].get("quantity"),
+                unit_price: Price::Yuan(records[*i].opt("unit_price").unwrap_or("0")),
+            })
+            .collect();
+        let parsed = OrderDraft::parse(
+            errs,
+            OrderRaw {
+                order_no: first.get("order_no"),
+                customer_id: cust,
+                delivery_no: first.opt("delivery_no"),
+                ship_date: first.opt("ship_date"),
+                notes: first.opt("notes"),
+                lines,
+            },
+        );
+        let checked = match parsed {
+            Err(domain::DomainError::Invalid(f)) => Err(f),
+            Err(_) => Err(FieldErrors::single("row", "choice")),
+            Ok(d) => {
+                let mut errs = FieldErrors::default();
+                if taken.contains(&d.order_no) || !seen.insert(d.order_no.clone()) {
+                    errs.add("order_no", "taken", None);
+                }
+                let mut ids = Vec::with_capacity(d.lines.len());
+                for l in &d.lines {
+                    match products.get(&l.part_no) {
+                        Some(id) => ids.push(*id),
+                        None => errs.add(
+                            &format!("lines.{}.part_no", l.index),
+                            "part_no_unknown",
+                            None,
+                        ),
+                    }
+                }
+                if errs.is_empty() {
+                    good.push((d, ids));
+                    Ok(())
+                } else {
+                    Err(errs)
+                }
+            }
+        };
+        match checked {
+            Ok(()) => out.extend(rows.iter().map(|i| (records[*i].line, Ok(())))),
+            Err(f) => out.extend(spread(rows, records, f)),
+        }
+    }
+    out.sort_by_key(|o| o.0);
+    progress(records.len() / 2);
+    if out.iter().any(|o| o.1.is_err()) {
+        return Ok(out);
+    }
+    for slice in good.chunks(2000) {
+        let rows: Vec<bulk::OrderRow> = slice
+            .iter()
+            .map(|(d, _)| bulk::OrderRow {
+                order_no: d.order_no.clone(),
+                customer_id: d.customer_id,
+                delivery_no: d.delivery_no.clone(),
+                ship_date: d.ship_date.clone(),
+                notes: d.notes.clone(),
+            })
+            .collect();
+        bulk::orders(&mut tx.c(), org, now, &rows).await?;
+        let nos: Vec<String> = rows.iter().map(|r| r.order_no.clone()).collect();
+        let ids: HashMap<String, i64> = lookup::orders_by_no(&mut tx.c(), org, &nos)
+            .await?
+            .into_iter()
+            .map(|o| (o.0, o.1))
+            .collect();
+        let mut lines = Vec::new();
+        let mut items = Vec::with_capacity(slice.len());
+        let mut docs = Vec::with_capacity(slice.len());
+        let mut events = Vec::with_capacity(slice.len());
+        for (d, product_ids) in slice {
+            let id = ids.get(&d.order_no).copied().unwrap_or(0);
+            for (l, p) in d.lines.iter().zip(product_ids) {
+                lines.push(bulk::LineRow {
+                    order_id: id,
+                    product_id: *p,
+                    quantity: l.quantity,
+                    unit_price_fen: l.unit_price_fen,
+                });
+            }
+            let customer = names.get(&d.customer_id).cloned().unwrap_or_default();
+            items.push(Item {
+                action: "create",
+                entity: "order",
+                entity_id: Some(id),
+                before: None,
+                after: Some(serde_json::json!({
+                    "id": id,
+                    "order_no": d.order_no,
+                    "customer_id": d.customer_id,
+                    "customer_name": customer,
+                    "delivery_no": d.delivery_no,
+                    "ship_date": d.ship_date,
+                    "notes": d.notes,
+                    "lines": d.lines.iter().map(|l| serde_json::json!({
+                        "part_no": l.part_no, "quantity": l.quantity, "unit_price_fen": l.unit_price_fen,
+                    })).collect::<Vec<_>>(),
+                    "total_fen": d.total_fen(),
+                    "imported": true,
+                })),
+            });
+            let mut text = vec![
+                d.order_no.as_str(),
+                d.delivery_no.as_deref().unwrap_or(""),
+                customer.as_str(),
+            ];
+            text.extend(d.lines.iter().map(|l| l.part_no.as_str()));
+            let text = text.join(" ");
+            docs.push(bulk::DocRow {
+                kind: "order",
+                ref_id: id,
+                title: format!("{} · {}", d.order_no, customer),
+                text: normalize(&text),
+                tokens: index_tokens(&text),
+            });
+            events.push(bulk::EventRow {
+                customer_id: Some(d.customer_id),
+                equipment_id: None,
+                at: d
+                    .ship_date
+                    .as_deref()
+                    .and_then(|s| unix_of_date(s, ctx.tr.offset_min))
+                    .unwrap_or(now),
+                kind: "order",
+                ref_id: id,
+                summary: d.order_no.clone(),
+            });
+        }
+        bulk::lines(&mut tx.c(), org, &lines).await?;
+        store::audit::record_many(&mut tx.c(), Some(org), &ctx.actor(), now, &items).await?;
+        bulk::docs(&mut tx.c(), org, &docs).await?;
+        bulk::events(&mut tx.c(), org, &events).await?;
+    }
+    progress(records.len());
+    Ok(out)
 }

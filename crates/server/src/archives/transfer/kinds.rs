@@ -3,18 +3,15 @@
 //! spreadsheet holds: customers by code or name, products by part number, orders by number,
 //! sites by name within the customer.
 
-use std::collections::HashMap;
-
 use domain::FieldErrors;
 use domain::archives::customers::{
     ContactDraft, ContactRaw, CustomerDraft, CustomerRaw, split_list,
 };
-use domain::archives::orders::{LineRaw, OrderDraft, OrderRaw, Price};
 use domain::archives::products::{ProductDraft, ProductRaw};
 use store::Tx;
 
 use super::import::{Kind, Record, row_result};
-use crate::archives::{customers, orders, products};
+use crate::archives::{customers, products};
 use crate::auth::Ctx;
 use crate::error::AppResult;
 
@@ -35,7 +32,9 @@ pub async fn import(
         Kind::Customers => {
             return super::bulk::import_customers(tx, ctx, org, records, now, progress).await;
         }
-        Kind::Orders => return import_orders(tx, ctx, org, records, now, progress).await,
+        Kind::Orders => {
+            return super::bulk::import_orders(tx, ctx, org, records, now, progress).await;
+        }
         Kind::Equipment => {
             return super::bulk::import_equipment(tx, ctx, org, records, now, progress).await;
         }
@@ -186,85 +185,28 @@ pub fn rename(f: FieldErrors, map: impl Fn(&str) -> String) -> FieldErrors {
     )
 }
 
-/// Orders: rows with the same order number are the lines of one order (its other columns
-/// are read from its first row); errors on a line go to that line's row.
-async fn import_orders(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    org: i64,
+/// Spreads an order's field errors over its rows: `lines.N.field` goes to the group's N-th
+/// row, everything else to its first row.
+pub fn spread(
+    rows: &[usize],
     records: &[Record<'_>],
-    now: i64,
-    progress: &(dyn Fn(usize) + Send + Sync),
-) -> AppResult<Outcomes> {
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
-        let no = r.get("order_no").to_string();
-        match at.get(&no) {
-            Some(g) => groups[*g].1.push(i),
-            None => {
-                at.insert(no.clone(), groups.len());
-                groups.push((no, vec![i]));
-            }
-        }
-    }
-    let mut out: Vec<(usize, Result<(), FieldErrors>)> = Vec::with_capacity(records.len());
-    let mut done = 0;
-    for (_, rows) in &groups {
-        let first = &records[rows[0]];
-        let mut errs = FieldErrors::default();
-        let cust = customer_id(tx, org, first.get("customer")).await?;
-        if cust.is_none() && !first.get("customer").is_empty() {
-            errs.add("customer_id", "customer_unknown", None);
-        }
-        let lines: Vec<LineRaw<'_>> = rows
-            .iter()
-            .map(|i| LineRaw {
-                part_no: records[*i].get("part_no"),
-                quantity: records[*i].get("quantity"),
-                unit_price: Price::Yuan(records[*i].opt("unit_price").unwrap_or("0")),
-            })
-            .collect();
-        let d = parsed(OrderDraft::parse(
-            errs,
-            OrderRaw {
-                order_no: first.get("order_no"),
-                customer_id: cust,
-                delivery_no: first.opt("delivery_no"),
-                ship_date: first.opt("ship_date"),
-                notes: first.opt("notes"),
-                lines,
-            },
-        ));
-        let res = match d {
-            Ok(d) => row_result(orders::insert_order(tx, ctx, org, &d, now).await)?,
-            Err(f) => Err(f),
+    f: FieldErrors,
+) -> Vec<(usize, Result<(), FieldErrors>)> {
+    let mut per: Vec<FieldErrors> = vec![FieldErrors::default(); rows.len()];
+    for e in f.0 {
+        let (idx, field) = match e
+            .field
+            .strip_prefix("lines.")
+            .and_then(|r| r.split_once('.'))
+        {
+            Some((n, field)) => (n.parse::<usize>().unwrap_or(0), field.to_string()),
+            None => (0, unit_field(&e.field).to_string()),
         };
-        match res {
-            Ok(()) => out.extend(rows.iter().map(|i| (records[*i].line, Ok(())))),
-            Err(f) => {
-                // Split the errors by line: `lines.N.field` belongs to the group's N-th row.
-                let mut per: Vec<FieldErrors> = vec![FieldErrors::default(); rows.len()];
-                for e in f.0 {
-                    let (idx, field) = match e
-                        .field
-                        .strip_prefix("lines.")
-                        .and_then(|r| r.split_once('.'))
-                    {
-                        Some((n, field)) => (n.parse::<usize>().unwrap_or(0), field.to_string()),
-                        None => (0, unit_field(&e.field).to_string()),
-                    };
-                    let idx = idx.min(rows.len() - 1);
-                    per[idx].0.push(domain::FieldError { field, ..e });
-                }
-                for (k, i) in rows.iter().enumerate() {
-                    out.push((records[*i].line, Err(std::mem::take(&mut per[k]))));
-                }
-            }
-        }
-        done += rows.len();
-        progress(done);
+        let idx = idx.min(rows.len().saturating_sub(1));
+        per[idx].0.push(domain::FieldError { field, ..e });
     }
-    out.sort_by_key(|o| o.0);
-    Ok(out)
+    rows.iter()
+        .zip(per)
+        .map(|(i, f)| (records[*i].line, Err(f)))
+        .collect()
 }
