@@ -181,12 +181,15 @@ pub async fn generate(tx: &mut Tx, org: i64, scale: usize, now: i64) -> AppResul
             contacts.push(bulk::ContactRow {
                 customer_id: id,
                 name,
-                role: if k == 0 {
+                role: Some(if k == 0 {
                     "设备管理员".into()
                 } else {
                     "采购经理".into()
-                },
-                mobile,
+                }),
+                mobile: Some(mobile),
+                phone: None,
+                email: None,
+                wechat: None,
             });
         }
         let site = format!(
@@ -227,7 +230,7 @@ pub async fn generate(tx: &mut Tx, org: i64, scale: usize, now: i64) -> AppResul
             part_no: format!("P{:05}", i + 1),
             model,
             name: name.to_string(),
-            category: cat.to_string(),
+            category: Some(cat.to_string()),
             warranty_months: [12, 18, 24, 36][i % 4],
             contract_levels: "[\"基础\",\"标准\",\"尊享\"]".into(),
         });
@@ -246,7 +249,13 @@ pub async fn generate(tx: &mut Tx, org: i64, scale: usize, now: i64) -> AppResul
             "product",
             prod_ids[i],
             format!("{} {}", p.part_no, p.model),
-            &format!("{} {} {} {}", p.part_no, p.model, p.name, p.category),
+            &format!(
+                "{} {} {} {}",
+                p.part_no,
+                p.model,
+                p.name,
+                p.category.as_deref().unwrap_or("")
+            ),
         ));
     }
 

@@ -26,8 +26,11 @@ pub struct CustomerRow {
 pub struct ContactRow {
     pub customer_id: i64,
     pub name: String,
-    pub role: String,
-    pub mobile: String,
+    pub role: Option<String>,
+    pub mobile: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub wechat: Option<String>,
 }
 
 /// A site row.
@@ -43,7 +46,7 @@ pub struct ProductRow {
     pub part_no: String,
     pub model: String,
     pub name: String,
-    pub category: String,
+    pub category: Option<String>,
     pub warranty_months: i64,
     pub contract_levels: String,
 }

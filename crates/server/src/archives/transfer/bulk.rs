@@ -15,7 +15,9 @@ use store::archives::{bulk, lookup};
 use store::audit::Item;
 
 use super::import::Record;
-use super::kinds::{Outcomes, customer_draft, rename, spread, unit_field};
+use super::kinds::{
+    Outcomes, contact_draft, customer_draft, product_draft, rename, spread, unit_field,
+};
 use crate::auth::Ctx;
 use crate::error::AppResult;
 
@@ -589,6 +591,178 @@ pub async fn import_orders(
         store::audit::record_many(&mut tx.c(), Some(org), &ctx.actor(), now, &items).await?;
         bulk::docs(&mut tx.c(), org, &docs).await?;
         bulk::events(&mut tx.c(), org, &events).await?;
+    }
+    progress(records.len());
+    Ok(out)
+}
+
+/// Imports products: the form's parser, part numbers new in the organization and the file.
+pub async fn import_products(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    records: &[Record<'_>],
+    now: i64,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> AppResult<Outcomes> {
+    ctx.require(domain::auth::Permission::ManageArchives)?;
+    let taken: HashSet<String> =
+        lookup::products_by_part_no(&mut tx.c(), org, &keys(records, "part_no"))
+            .await?
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+    let mut out: Outcomes = Vec::with_capacity(records.len());
+    let mut good = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for r in records {
+        let res = product_draft(r).and_then(|d| {
+            if taken.contains(&d.part_no) || !seen.insert(d.part_no.clone()) {
+                Err(FieldErrors::single("part_no", "taken"))
+            } else {
+                good.push(d);
+                Ok(())
+            }
+        });
+        out.push((r.line, res));
+    }
+    progress(records.len() / 2);
+    if out.iter().any(|o| o.1.is_err()) {
+        return Ok(out);
+    }
+    for slice in good.chunks(5000) {
+        let rows: Vec<bulk::ProductRow> = slice
+            .iter()
+            .map(|d| bulk::ProductRow {
+                part_no: d.part_no.clone(),
+                model: d.model.clone(),
+                name: d.name.clone(),
+                category: d.category.clone(),
+                warranty_months: d.warranty_months,
+                contract_levels: serde_json::to_string(&d.contract_levels)
+                    .unwrap_or_else(|_| "[]".into()),
+            })
+            .collect();
+        bulk::products(&mut tx.c(), org, now, &rows).await?;
+        let nos: Vec<String> = rows.iter().map(|r| r.part_no.clone()).collect();
+        let ids: HashMap<String, i64> = lookup::products_by_part_no(&mut tx.c(), org, &nos)
+            .await?
+            .into_iter()
+            .map(|p| (p.0, p.1))
+            .collect();
+        let mut items = Vec::with_capacity(slice.len());
+        let mut docs = Vec::with_capacity(slice.len());
+        for d in slice {
+            let id = ids.get(&d.part_no).copied().unwrap_or(0);
+            let p = store::archives::products::Product {
+                id,
+                part_no: d.part_no.clone(),
+                model: d.model.clone(),
+                name: d.name.clone(),
+                category: d.category.clone(),
+                warranty_months: d.warranty_months,
+                contract_levels: d.contract_levels.clone(),
+                active: true,
+                equipment_count: 0,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            let text = format!(
+                "{} {} {} {}",
+                p.part_no,
+                p.model,
+                p.name,
+                p.category.as_deref().unwrap_or("")
+            );
+            docs.push(bulk::DocRow {
+                kind: "product",
+                ref_id: id,
+                title: format!("{} {}", p.part_no, p.model),
+                text: normalize(&text),
+                tokens: index_tokens(&text),
+            });
+            items.push(Item {
+                action: "create",
+                entity: "product",
+                entity_id: Some(id),
+                before: None,
+                after: serde_json::to_value(&p).ok(),
+            });
+        }
+        store::audit::record_many(&mut tx.c(), Some(org), &ctx.actor(), now, &items).await?;
+        bulk::docs(&mut tx.c(), org, &docs).await?;
+    }
+    progress(records.len());
+    Ok(out)
+}
+
+/// Imports contacts of known customers (by code or name); each affected customer's search
+/// document is rebuilt once at the end, as a contact change in the form does.
+pub async fn import_contacts(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    org: i64,
+    records: &[Record<'_>],
+    now: i64,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> AppResult<Outcomes> {
+    ctx.require(domain::auth::Permission::ManageArchives)?;
+    let (by_code, by_name, _) = customers_of(tx, org, records).await?;
+    let mut out: Outcomes = Vec::with_capacity(records.len());
+    let mut good = Vec::new();
+    for r in records {
+        let c = r.get("customer");
+        let cust = by_code.get(c).or_else(|| by_name.get(c)).copied();
+        let mut errs = FieldErrors::default();
+        if cust.is_none() {
+            errs.add("customer", "customer_unknown", None);
+        }
+        let res = contact_draft(r, errs).map(|d| {
+            if let Some(c) = cust {
+                good.push((c, d));
+            }
+        });
+        out.push((r.line, res));
+    }
+    progress(records.len() / 2);
+    if out.iter().any(|o| o.1.is_err()) {
+        return Ok(out);
+    }
+    let mut affected: Vec<i64> = good.iter().map(|g| g.0).collect();
+    affected.sort_unstable();
+    affected.dedup();
+    for slice in good.chunks(5000) {
+        let rows: Vec<bulk::ContactRow> = slice
+            .iter()
+            .map(|(c, d)| bulk::ContactRow {
+                customer_id: *c,
+                name: d.name.clone(),
+                role: d.role.clone(),
+                mobile: d.mobile.clone(),
+                phone: d.phone.clone(),
+                email: d.email.clone(),
+                wechat: d.wechat.clone(),
+            })
+            .collect();
+        bulk::contacts(&mut tx.c(), org, now, &rows).await?;
+        let items: Vec<Item> = slice
+            .iter()
+            .map(|(c, d)| Item {
+                action: "create",
+                entity: "customer_contact",
+                entity_id: None,
+                before: None,
+                after: Some(serde_json::json!({
+                    "customer_id": c, "name": d.name, "role": d.role, "mobile": d.mobile,
+                    "phone": d.phone, "email": d.email, "wechat": d.wechat, "imported": true,
+                })),
+            })
+            .collect();
+        store::audit::record_many(&mut tx.c(), Some(org), &ctx.actor(), now, &items).await?;
+    }
+    for id in affected {
+        crate::archives::customers::service::reindex(tx, org, id).await?;
     }
     progress(records.len());
     Ok(out)

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::read::{Sheet, header_key};
 use crate::app::AppState;
 use crate::auth::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::i18n::Tr;
 
 /// What a file holds.
@@ -363,17 +363,6 @@ fn row_errors(tr: &Tr, kind: Kind, line: usize, f: &FieldErrors) -> Vec<RowError
             message: tr.field(e),
         })
         .collect()
-}
-
-/// Turns a service error on a row into field errors (anything else aborts the import).
-pub fn row_result(r: AppResult<i64>) -> AppResult<Result<(), FieldErrors>> {
-    match r {
-        Ok(_) => Ok(Ok(())),
-        Err(AppError::Invalid(f)) => Ok(Err(f)),
-        Err(AppError::Duplicate) => Ok(Err(FieldErrors::single("row", "taken"))),
-        Err(AppError::Transition(t)) => Ok(Err(FieldErrors::single("row", t))),
-        Err(e) => Err(e),
-    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,7 @@ use domain::archives::customers::{
 use domain::archives::products::{ProductDraft, ProductRaw};
 use store::Tx;
 
-use super::import::{Kind, Record, row_result};
-use crate::archives::{customers, products};
+use super::import::{Kind, Record};
 use crate::auth::Ctx;
 use crate::error::AppResult;
 
@@ -28,34 +27,14 @@ pub async fn import(
     now: i64,
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> AppResult<Outcomes> {
+    use super::bulk;
     match kind {
-        Kind::Customers => {
-            return super::bulk::import_customers(tx, ctx, org, records, now, progress).await;
-        }
-        Kind::Orders => {
-            return super::bulk::import_orders(tx, ctx, org, records, now, progress).await;
-        }
-        Kind::Equipment => {
-            return super::bulk::import_equipment(tx, ctx, org, records, now, progress).await;
-        }
-        _ => {}
+        Kind::Customers => bulk::import_customers(tx, ctx, org, records, now, progress).await,
+        Kind::Contacts => bulk::import_contacts(tx, ctx, org, records, now, progress).await,
+        Kind::Products => bulk::import_products(tx, ctx, org, records, now, progress).await,
+        Kind::Orders => bulk::import_orders(tx, ctx, org, records, now, progress).await,
+        Kind::Equipment => bulk::import_equipment(tx, ctx, org, records, now, progress).await,
     }
-    let mut out = Vec::with_capacity(records.len());
-    for (i, r) in records.iter().enumerate() {
-        let res = match kind {
-            Kind::Contacts => contact(tx, ctx, org, r, now).await?,
-            Kind::Products => product(tx, ctx, org, r, now).await?,
-            // Orders and equipment were handled above.
-            Kind::Customers | Kind::Orders | Kind::Equipment => handled_elsewhere(),
-        };
-        out.push((r.line, res));
-        progress(i + 1);
-    }
-    Ok(out)
-}
-
-fn handled_elsewhere() -> Result<(), FieldErrors> {
-    Err(FieldErrors::single("row", "unsupported"))
 }
 
 /// A parse result into the row's outcome, or the draft.
@@ -95,30 +74,10 @@ pub fn customer_draft(r: &Record<'_>) -> Result<CustomerDraft, FieldErrors> {
     ))
 }
 
-/// A customer by code, else by exact name.
-async fn customer_id(tx: &mut Tx, org: i64, v: &str) -> AppResult<Option<i64>> {
-    if v.is_empty() {
-        return Ok(None);
-    }
-    if let Some(id) = store::archives::customers::customer_id_by_code(&mut tx.c(), org, v).await? {
-        return Ok(Some(id));
-    }
-    Ok(store::archives::customers::customer_id_by_name(&mut tx.c(), org, v).await?)
-}
-
-async fn contact(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    org: i64,
-    r: &Record<'_>,
-    now: i64,
-) -> AppResult<Result<(), FieldErrors>> {
-    let mut errs = FieldErrors::default();
-    let cust = customer_id(tx, org, r.get("customer")).await?;
-    if cust.is_none() {
-        errs.add("customer", "customer_unknown", None);
-    }
-    let d = parsed(ContactDraft::parse(
+/// A contact draft from a row, parsed as the form parses it (the customer is resolved by the
+/// caller).
+pub fn contact_draft(r: &Record<'_>, errs: FieldErrors) -> Result<ContactDraft, FieldErrors> {
+    parsed(ContactDraft::parse(
         errs,
         ContactRaw {
             name: r.get("name"),
@@ -128,39 +87,22 @@ async fn contact(
             email: r.opt("email"),
             wechat: r.opt("wechat"),
         },
-    ));
-    match (d, cust) {
-        (Ok(d), Some(c)) => {
-            row_result(customers::service::insert_contact(tx, ctx, org, c, &d, now).await)
-        }
-        (Err(f), _) => Ok(Err(f)),
-        (Ok(_), None) => Ok(Err(FieldErrors::single("customer", "customer_unknown"))),
-    }
+    ))
 }
 
-async fn product(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    org: i64,
-    r: &Record<'_>,
-    now: i64,
-) -> AppResult<Result<(), FieldErrors>> {
-    let months = r.opt("warranty_months").unwrap_or("0");
-    let d = parsed(ProductDraft::parse(
+/// A product draft from a row, parsed as the form parses it.
+pub fn product_draft(r: &Record<'_>) -> Result<ProductDraft, FieldErrors> {
+    parsed(ProductDraft::parse(
         FieldErrors::default(),
         ProductRaw {
             part_no: r.get("part_no"),
             model: r.get("model"),
             name: r.get("name"),
             category: r.opt("category"),
-            warranty_months: months,
+            warranty_months: r.opt("warranty_months").unwrap_or("0"),
             contract_levels: split_list(r.get("contract_levels")),
         },
-    ));
-    match d {
-        Ok(d) => row_result(products::insert_product(tx, ctx, org, &d, now).await),
-        Err(f) => Ok(Err(f)),
-    }
+    ))
 }
 
 /// Field names of a unit's draft, as the spreadsheet calls them.
