@@ -118,6 +118,24 @@ macro_rules! bulk {
     }};
 }
 
+macro_rules! bulk_returning {
+    ($c:expr, $rows:expr, $head:literal, $ret:literal, |$b:ident, $r:ident| $push:expr) => {{
+        let mut out: Vec<(String, i64)> = Vec::with_capacity($rows.len());
+        for chunk in $rows.chunks(BATCH) {
+            let got: Vec<(String, i64)> = crate::on!($c, x => {
+                let mut qb = QueryBuilder::new($head);
+                qb.push_values(chunk, |mut $b, $r| {
+                    $push;
+                });
+                qb.push($ret);
+                qb.build_query_as::<(String, i64)>().fetch_all(x).await
+            })?;
+            out.extend(got);
+        }
+        Ok(out)
+    }};
+}
+
 /// Inserts customers.
 pub async fn customers(
     c: &mut Conn<'_>,
@@ -196,17 +214,18 @@ pub async fn sites(c: &mut Conn<'_>, org: i64, now: i64, rows: &[SiteRow]) -> St
     )
 }
 
-/// Inserts products.
+/// Inserts products; returns (part number, id) pairs in no particular order.
 pub async fn products(
     c: &mut Conn<'_>,
     org: i64,
     now: i64,
     rows: &[ProductRow],
-) -> StoreResult<()> {
-    bulk!(
+) -> StoreResult<Vec<(String, i64)>> {
+    bulk_returning!(
         c,
         rows,
         "INSERT INTO products (org_id, part_no, model, name, category, warranty_months, contract_levels, active, created_at, updated_at, version) ",
+        " RETURNING part_no, id",
         |b, r| {
             b.push_bind(org)
                 .push_bind(r.part_no.clone())
@@ -223,12 +242,18 @@ pub async fn products(
     )
 }
 
-/// Inserts orders.
-pub async fn orders(c: &mut Conn<'_>, org: i64, now: i64, rows: &[OrderRow]) -> StoreResult<()> {
-    bulk!(
+/// Inserts orders; returns (order number, id) pairs in no particular order.
+pub async fn orders(
+    c: &mut Conn<'_>,
+    org: i64,
+    now: i64,
+    rows: &[OrderRow],
+) -> StoreResult<Vec<(String, i64)>> {
+    bulk_returning!(
         c,
         rows,
         "INSERT INTO orders (org_id, order_no, customer_id, delivery_no, ship_date, notes, created_at, updated_at, version) ",
+        " RETURNING order_no, id",
         |b, r| {
             b.push_bind(org)
                 .push_bind(r.order_no.clone())
@@ -259,17 +284,18 @@ pub async fn lines(c: &mut Conn<'_>, org: i64, rows: &[LineRow]) -> StoreResult<
     )
 }
 
-/// Inserts equipment.
+/// Inserts equipment; returns (serial, id) pairs in no particular order.
 pub async fn equipment(
     c: &mut Conn<'_>,
     org: i64,
     now: i64,
     rows: &[EquipmentRow],
-) -> StoreResult<()> {
-    bulk!(
+) -> StoreResult<Vec<(String, i64)>> {
+    bulk_returning!(
         c,
         rows,
         "INSERT INTO equipment (org_id, serial, product_id, customer_id, site_id, order_id, install_date, warranty_end, warranty_overridden, contract_level, contract_start, contract_end, sla_profile, status, created_at, updated_at, version) ",
+        " RETURNING serial, id",
         |b, r| {
             b.push_bind(org)
                 .push_bind(r.serial.clone())

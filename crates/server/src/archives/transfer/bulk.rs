@@ -318,9 +318,7 @@ async fn write(
             sla_profile: d.sla_profile.clone(),
         })
         .collect();
-    bulk::equipment(&mut tx.c(), org, now, &rows).await?;
-    let serials: Vec<String> = rows.iter().map(|r| r.serial.clone()).collect();
-    let ids: HashMap<String, i64> = lookup::equipment_by_serial(&mut tx.c(), org, &serials)
+    let ids: HashMap<String, i64> = bulk::equipment(&mut tx.c(), org, now, &rows)
         .await?
         .into_iter()
         .collect();
@@ -518,12 +516,9 @@ pub async fn import_orders(
                 notes: d.notes.clone(),
             })
             .collect();
-        bulk::orders(&mut tx.c(), org, now, &rows).await?;
-        let nos: Vec<String> = rows.iter().map(|r| r.order_no.clone()).collect();
-        let ids: HashMap<String, i64> = lookup::orders_by_no(&mut tx.c(), org, &nos)
+        let ids: HashMap<String, i64> = bulk::orders(&mut tx.c(), org, now, &rows)
             .await?
             .into_iter()
-            .map(|o| (o.0, o.1))
             .collect();
         let mut lines = Vec::new();
         let mut items = Vec::with_capacity(slice.len());
@@ -643,12 +638,9 @@ pub async fn import_products(
                     .unwrap_or_else(|_| "[]".into()),
             })
             .collect();
-        bulk::products(&mut tx.c(), org, now, &rows).await?;
-        let nos: Vec<String> = rows.iter().map(|r| r.part_no.clone()).collect();
-        let ids: HashMap<String, i64> = lookup::products_by_part_no(&mut tx.c(), org, &nos)
+        let ids: HashMap<String, i64> = bulk::products(&mut tx.c(), org, now, &rows)
             .await?
             .into_iter()
-            .map(|p| (p.0, p.1))
             .collect();
         let mut items = Vec::with_capacity(slice.len());
         let mut docs = Vec::with_capacity(slice.len());
