@@ -16,6 +16,7 @@ p.add_argument("--scale", default="1")
 p.add_argument("--load-seconds", type=float, default=0.0)
 p.add_argument("--pid", type=int, default=0)
 p.add_argument("--db-file", default="")
+p.add_argument("--imports", default="")
 p.add_argument("--out", default="")
 a = p.parse_args()
 
@@ -78,7 +79,13 @@ print(f"\nbackend={a.backend} scale={a.scale} (≈{int(a.scale) * 3000:,} units)
 print(f"{'case':34} {'hits':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
 for r in rows:
     print(f"{r['case']:34} {r['hits']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}")
+imports = [kv.split("=") for kv in a.imports.split()]
+if imports:
+    print(f"\n{'import of 100,000 rows':34} {'seconds':>8}")
+    for kind, secs in imports:
+        print(f"{kind:34} {float(secs):>8.2f}")
 if a.out:
     with open(a.out, "w") as f:
         json.dump({"backend": a.backend, "scale": a.scale, "load_seconds": a.load_seconds,
-                   "peak_rss": rss, "db_bytes": size, "cases": rows}, f, ensure_ascii=False, indent=1)
+                   "peak_rss": rss, "db_bytes": size, "cases": rows,
+                   "imports_100k_seconds": {k: float(v) for k, v in imports}}, f, ensure_ascii=False, indent=1)

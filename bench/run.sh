@@ -57,6 +57,15 @@ echo "== $BACKEND, scale $SCALE: loading demo data"
 LOAD_START=$(date +%s.%N)
 "$BIN" demo --scale "$SCALE" >"$WORK/demo.txt"
 LOAD_END=$(date +%s.%N)
+echo "== $BACKEND: importing 100,000 rows of each kind"
+python3 bench/gen_import.py 100000 "$WORK"
+IMPORTS=()
+for kind in customers contacts products orders equipment; do
+    T0=$(date +%s.%N)
+    "$BIN" import "$kind" "$WORK/$kind.csv" --org demo >"$WORK/import-$kind.txt"
+    T1=$(date +%s.%N)
+    IMPORTS+=("$kind=$(echo "$T1 - $T0" | bc)")
+done
 TOKEN=$("$BIN" token create --user admin --org demo)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 AFTERSALES_JOBS__ENABLED=false "$BIN" serve --bind "127.0.0.1:$PORT" >"$WORK/serve.txt" 2>&1 &
@@ -68,4 +77,5 @@ done
 
 python3 bench/measure.py --base "http://127.0.0.1:$PORT" --token "$TOKEN" --requests "$REQUESTS" \
     --backend "$BACKEND" --scale "$SCALE" --load-seconds "$(echo "$LOAD_END - $LOAD_START" | bc)" \
-    --pid "$SERVER_PID" --db-file "$WORK/aftersales.db" --out bench/results-"$BACKEND".json
+    --pid "$SERVER_PID" --db-file "$WORK/aftersales.db" --imports "${IMPORTS[*]}" \
+    --out bench/results-"$BACKEND".json
