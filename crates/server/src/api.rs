@@ -91,7 +91,8 @@ pub async fn me(ctx: Ctx) -> axum::Json<Me> {
     })
 }
 
-/// Audit rows of the organization, newest first.
+/// Audit rows of the organization, newest first. `total` is exact up to 10,000 and 10,001
+/// beyond (filter to narrow).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQ),
     responses((status = 200, body = ListResponse<store::audit::Entry>), (status = 403)), security(("bearer" = [])))]
 pub async fn audit(

@@ -121,10 +121,14 @@ async fn list(
         store::audit::entities(&mut h.c(), ctx.org()?.id).await?
     };
     let s = Shell::load(&st, &ctx, &uri, "audit.title").await?;
+    let mut pager = Pager::new(&uri, &page);
+    if page.total > store::audit::COUNT_CAP {
+        pager.total_text = format!("{}+", store::audit::COUNT_CAP);
+    }
     render(&ListPage {
         tr: ctx.tr,
         s,
-        pager: Pager::new(&uri, &page),
+        pager,
         items: page.items,
         entities,
         q,

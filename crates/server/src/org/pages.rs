@@ -42,6 +42,8 @@ pub struct Pager {
     pub page: i64,
     pub pages: i64,
     pub total: i64,
+    /// The total as shown ("10000+" where a list only counts so far).
+    pub total_text: String,
     pub prev: String,
     pub next: String,
 }
@@ -67,6 +69,7 @@ impl Pager {
             page: page.page,
             pages: page.pages(),
             total: page.total,
+            total_text: page.total.to_string(),
             prev: if page.page > 1 {
                 link(page.page - 1)
             } else {
