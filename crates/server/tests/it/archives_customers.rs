@@ -1154,3 +1154,33 @@ async fn outlets_through_pages_and_api() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_deleted_contact_id_is_never_reused() {
+    use serde_json::json;
+    for b in crate::helpers::backends() {
+        let app = crate::helpers::spawn_app(b).await;
+        let api = app.api(&app.token(app.admin_id, app.org).await);
+        let (st, c) = api
+            .post("/api/v1/customers", json!({"name": "编号测试客户"}))
+            .await;
+        assert_eq!(st, 201, "{c}");
+        let base = format!("/api/v1/customers/{}/contacts", c["id"]);
+        let (_, k1) = api.post(&base, json!({"name": "甲"})).await;
+        let (st, k2) = api.post(&base, json!({"name": "乙"})).await;
+        assert_eq!(st, 201, "{k2}");
+        let (st, _) = api
+            .send(
+                reqwest::Method::DELETE,
+                &format!("{base}/{}", k2["id"]),
+                json!({}),
+            )
+            .await;
+        assert!(st == 200 || st == 204, "{st}");
+        let (_, k3) = api.post(&base, json!({"name": "丙"})).await;
+        assert!(
+            k3["id"].as_i64() > k2["id"].as_i64(),
+            "{b:?}: {k1} {k2} {k3}"
+        );
+    }
+}

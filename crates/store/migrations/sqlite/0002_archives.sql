@@ -1,9 +1,11 @@
 -- Archives: customers with contacts and sites, products, orders with lines, installed
 -- equipment with meter readings, service outlets; the shared timeline that every later
 -- feature writes to; and the search index (n-gram tokens, see domain::search).
+-- Tables whose rows can be deleted use AUTOINCREMENT so a deleted record's id (and so its
+-- audit history) is never given to a new one; PostgreSQL identities never reuse ids.
 
 CREATE TABLE customers (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id BIGINT NOT NULL REFERENCES organizations (id),
     code TEXT,
     name TEXT NOT NULL,
@@ -25,7 +27,7 @@ CREATE UNIQUE INDEX customers_org_code ON customers (org_id, code);
 CREATE INDEX customers_org_name ON customers (org_id, name);
 
 CREATE TABLE customer_contacts (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id BIGINT NOT NULL REFERENCES organizations (id),
     customer_id BIGINT NOT NULL REFERENCES customers (id),
     name TEXT NOT NULL,
@@ -41,7 +43,7 @@ CREATE TABLE customer_contacts (
 CREATE INDEX customer_contacts_customer ON customer_contacts (org_id, customer_id);
 
 CREATE TABLE customer_sites (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id BIGINT NOT NULL REFERENCES organizations (id),
     customer_id BIGINT NOT NULL REFERENCES customers (id),
     name TEXT NOT NULL,
