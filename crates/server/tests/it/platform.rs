@@ -249,7 +249,8 @@ async fn serve_prints_the_admin_login_once() {
         .unwrap();
     let c = reqwest::Client::new();
     let mut up = false;
-    for _ in 0..100 {
+    // Up to 30 s: a debug build loads the demo archives before it listens.
+    for _ in 0..300 {
         if c.get(format!("http://{bind}/healthz")).send().await.is_ok() {
             up = true;
             break;
