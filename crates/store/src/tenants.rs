@@ -163,15 +163,23 @@ pub async fn members(
         "SELECT u.id, u.login, u.display_name, u.active, m.role FROM memberships m
          JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.login LIMIT $2 OFFSET $3")
         .bind(org).bind(p.per_page).bind(p.offset()).fetch_all(x).await)?;
+    // Only the departments of this page's members, not of the whole organization.
     let deps: Vec<(i64, i64)> = on!(c, x => sqlx::query_as(
         "SELECT md.user_id, md.department_id FROM membership_departments md
-         WHERE md.org_id = $1 ORDER BY 1, 2")
-        .bind(org).fetch_all(x).await)?;
+         WHERE md.org_id = $1 AND md.user_id IN (
+            SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.org_id = $1 ORDER BY u.login LIMIT $2 OFFSET $3)
+         ORDER BY 1, 2")
+        .bind(org).bind(p.per_page).bind(p.offset()).fetch_all(x).await)?;
+    let mut by_user: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (u, d) in deps {
+        by_user.entry(u).or_default().push(d);
+    }
     let items = rows
         .into_iter()
         .map(|r| Member {
             user_id: r.0,
-            departments: deps.iter().filter(|d| d.0 == r.0).map(|d| d.1).collect(),
+            departments: by_user.remove(&r.0).unwrap_or_default(),
             login: r.1,
             display_name: r.2,
             active: r.3,

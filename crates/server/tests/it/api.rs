@@ -491,3 +491,42 @@ async fn users_and_tokens() {
         assert_eq!(actions, vec!["revoke", "create"]);
     }
 }
+
+#[tokio::test]
+async fn member_list_pages_carry_each_members_departments() {
+    use serde_json::json;
+    for b in crate::helpers::backends() {
+        let app = crate::helpers::spawn_app(b).await;
+        let api = app.api(&app.token(app.admin_id, app.org).await);
+        let (_, d1) = api
+            .post("/api/v1/departments", json!({"name": "服务部"}))
+            .await;
+        let (_, d2) = api
+            .post("/api/v1/departments", json!({"name": "业务部"}))
+            .await;
+        for (login, deps) in [
+            ("aa.li", json!([d1["id"]])),
+            ("bb.wang", json!([d1["id"], d2["id"]])),
+        ] {
+            let (st, v) = api
+                .post(
+                    "/api/v1/users",
+                    json!({"login": login, "display_name": login, "role": "engineer",
+                           "department_ids": deps, "password": "long-enough-pw"}),
+                )
+                .await;
+            assert_eq!(st, 201, "{v}");
+        }
+        // Logins sort aa.li, admin, bb.wang: page 3 of size 1 is bb.wang alone.
+        let (st, v) = api.get("/api/v1/users?per_page=1&page=3").await;
+        assert_eq!(st, 200, "{b:?}");
+        assert_eq!(v["items"][0]["login"], "bb.wang", "{v}");
+        assert_eq!(
+            v["items"][0]["departments"],
+            json!([d1["id"], d2["id"]]),
+            "{v}"
+        );
+        let (_, v) = api.get("/api/v1/users?per_page=1&page=1").await;
+        assert_eq!(v["items"][0]["departments"], json!([d1["id"]]), "{v}");
+    }
+}
