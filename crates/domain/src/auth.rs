@@ -37,6 +37,14 @@ pub enum Permission {
     ViewArchives,
     /// Create, edit, retire and import archive records.
     ManageArchives,
+    /// See complaints (staff: those their departments have tasks on) and corrective actions.
+    ViewComplaints,
+    /// Register complaints and move them through the lifecycle.
+    HandleComplaints,
+    /// Edit work calendars, SLA targets, approval rules, the responsibility matrix and numbering.
+    ManageComplaintSettings,
+    /// Open and work corrective actions (CAPA / 8D), including effectiveness checks.
+    ManageCapa,
 }
 
 impl Role {
@@ -67,6 +75,11 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// True when the role sees every complaint; staff see those their departments work on.
+    pub fn sees_all_complaints(self) -> bool {
+        self != Role::Staff
+    }
+
     /// True when the role never changes data.
     pub fn read_only(self) -> bool {
         self == Role::Auditor
@@ -85,9 +98,15 @@ impl Role {
             ),
             OwnTokens => true,
             ViewArchives => true,
-            ManageArchives => matches!(
+            ManageArchives | HandleComplaints => matches!(
                 self,
                 Role::Admin | Role::Manager | Role::Engineer | Role::Staff
+            ),
+            ViewComplaints => true,
+            ManageComplaintSettings => matches!(self, Role::Admin | Role::Manager),
+            ManageCapa => matches!(
+                self,
+                Role::Admin | Role::Manager | Role::Engineer | Role::Staff | Role::Supervisor
             ),
         }
     }

@@ -4,10 +4,13 @@
 pub mod archives;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
+pub mod complaints;
 pub mod error;
 pub mod ids;
 pub mod org;
 pub mod search;
+pub mod sla;
 pub mod text;
 
 pub use error::{DomainError, FieldError, FieldErrors};

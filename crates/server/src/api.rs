@@ -233,6 +233,7 @@ pub struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::archives::openapi());
+    doc.merge(crate::complaints::openapi());
     doc
 }
 

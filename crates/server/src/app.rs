@@ -85,6 +85,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::web::routes())
         .merge(crate::org::routes())
         .merge(crate::archives::routes())
+        .merge(crate::complaints::routes())
         .merge(crate::admin::routes())
         .merge(crate::audit::routes())
         .merge(crate::api::routes())
@@ -185,6 +186,7 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
         Some(d) if info.code == "invalid_transition" => {
             tr.t(&format!("transition.{d}")).to_string()
         }
+        Some(d) if info.code == "stale" => stale_by(&tr, d),
         _ => tr.t(&format!("error.{}", info.code)).to_string(),
     };
     if is_api {
@@ -202,6 +204,12 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
         {
             body["detail"] = serde_json::Value::String(d.clone());
         }
+        if info.code == "stale"
+            && let Some((by, at)) = info.detail.as_deref().and_then(|d| d.split_once('\u{1f}'))
+        {
+            body["changed_by"] = serde_json::Value::String(by.to_string());
+            body["changed_at"] = serde_json::json!(at.parse::<i64>().unwrap_or(0));
+        }
         return (status, axum::Json(body)).into_response();
     }
     if info.code == "unauthenticated" {
@@ -218,6 +226,14 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, info.code).into_response(),
     }
+}
+
+/// "Changed by X at T" from the detail of a stale error.
+pub fn stale_by(tr: &Tr, detail: &str) -> String {
+    let (by, at) = detail.split_once('\u{1f}').unwrap_or((detail, "0"));
+    tr.t("error.stale_by")
+        .replace("{by}", by)
+        .replace("{at}", &tr.time(at.parse().unwrap_or(0)))
 }
 
 /// Percent-encodes a query value.

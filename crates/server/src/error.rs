@@ -20,6 +20,8 @@ pub enum AppError {
     NotFound,
     /// Someone else changed the record since it was read.
     Stale,
+    /// Someone else changed the record since it was read: who, and when (Unix seconds).
+    StaleBy(String, i64),
     /// A unique value is already taken.
     Duplicate,
     /// Input fields are invalid.
@@ -50,7 +52,7 @@ impl AppError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            AppError::Stale => (StatusCode::CONFLICT, "stale"),
+            AppError::Stale | AppError::StaleBy(..) => (StatusCode::CONFLICT, "stale"),
             AppError::Duplicate => (StatusCode::CONFLICT, "duplicate"),
             AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             AppError::Transition(_) => (StatusCode::CONFLICT, "invalid_transition"),
@@ -68,6 +70,7 @@ impl IntoResponse for AppError {
             AppError::Invalid(f) => (f, None),
             AppError::Transition(t) => (FieldErrors::default(), Some(t.to_string())),
             AppError::BadRequest(m) => (FieldErrors::default(), Some(m)),
+            AppError::StaleBy(by, at) => (FieldErrors::default(), Some(format!("{by}\u{1f}{at}"))),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 (FieldErrors::default(), None)

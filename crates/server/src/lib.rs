@@ -8,6 +8,7 @@ pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod complaints;
 pub mod config;
 pub mod demo;
 pub mod error;

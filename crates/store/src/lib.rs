@@ -3,10 +3,13 @@
 
 pub mod archives;
 pub mod audit;
+pub mod calendar;
+pub mod complaints;
 pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod migrate;
+pub mod notifications;
 pub mod org;
 pub mod search;
 pub mod sessions;

@@ -26,10 +26,11 @@ macro_rules! migrations {
 }
 
 /// SQLite migrations.
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001" "platform", 2 "0002" "archives");
+pub const SQLITE: &[Migration] =
+    migrations!("sqlite": 1 "0001" "platform", 2 "0002" "archives", 3 "0003" "complaints");
 /// PostgreSQL migrations.
 pub const POSTGRES: &[Migration] =
-    migrations!("postgres": 1 "0001" "platform", 2 "0002" "archives");
+    migrations!("postgres": 1 "0001" "platform", 2 "0002" "archives", 3 "0003" "complaints");
 
 /// The migrations of a backend.
 pub fn for_backend(b: Backend) -> &'static [Migration] {

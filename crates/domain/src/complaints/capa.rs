@@ -1,0 +1,1 @@
+//! Corrective and preventive action (CAPA / 8D) rules.

@@ -1,0 +1,1 @@
+//! Corrective and preventive actions (CAPA / 8D).

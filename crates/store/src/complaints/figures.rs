@@ -1,0 +1,1 @@
+//! Complaint figures, aggregated in SQL.
