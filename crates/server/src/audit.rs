@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 /// Query of the audit list (shared with the API).
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 pub struct AuditQ {
-    /// Record type: department, post, staff, user, membership, api_token, organization, customer, customer_contact, customer_site, outlet, product, order, equipment, meter_reading.
+    /// Record type: department, post, staff, user, membership, api_token, organization, customer, customer_contact, customer_site, outlet, product, order, equipment, meter_reading, complaint, complaint_task, attachment.
     pub entity: Option<String>,
     /// Record id.
     pub entity_id: Option<String>,

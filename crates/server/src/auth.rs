@@ -254,6 +254,13 @@ impl FormData {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+    /// Every (name, value) pair, in order.
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
     /// True for a ticked checkbox.
     pub fn checked(&self, name: &str) -> bool {
         matches!(self.opt(name), Some("1" | "on" | "true"))

@@ -16,6 +16,8 @@ pub const SESSIONS_CLEANUP: &str = "sessions.cleanup";
 pub const JOBS_PRUNE: &str = "jobs.prune";
 /// The audit chains are re-verified every day; a break is logged as an error.
 pub const AUDIT_VERIFY: &str = "audit.verify";
+/// Complaint SLA warnings and escalations are looked for every minute.
+pub const COMPLAINT_ALERTS: &str = "complaints.sla_alerts";
 
 fn handler<F, Fut>(f: F) -> Handler
 where
@@ -56,12 +58,23 @@ async fn audit_verify(db: Db, _job: Job) -> Result<(), String> {
     Ok(())
 }
 
+async fn complaint_alerts(db: Db, _job: Job) -> Result<(), String> {
+    let n = crate::complaints::sla::run_alerts(&db, crate::now())
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    if n > 0 {
+        tracing::info!(alerts = n, "complaint SLA alerts sent");
+    }
+    Ok(())
+}
+
 /// The worker with every registered handler and periodic job.
 pub fn worker(db: Db, id: String) -> Worker {
     let mut handlers: HashMap<String, Handler> = HashMap::new();
     handlers.insert(SESSIONS_CLEANUP.into(), handler(sessions_cleanup));
     handlers.insert(JOBS_PRUNE.into(), handler(jobs_prune));
     handlers.insert(AUDIT_VERIFY.into(), handler(audit_verify));
+    handlers.insert(COMPLAINT_ALERTS.into(), handler(complaint_alerts));
     Worker {
         db,
         id,
@@ -78,6 +91,10 @@ pub fn worker(db: Db, id: String) -> Worker {
             Periodic {
                 kind: AUDIT_VERIFY,
                 every: 86_400,
+            },
+            Periodic {
+                kind: COMPLAINT_ALERTS,
+                every: 60,
             },
         ],
         lease: 600,

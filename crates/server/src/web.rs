@@ -40,6 +40,10 @@ pub struct Shell {
     pub nav_users: bool,
     pub nav_audit: bool,
     pub nav_orgs: bool,
+    pub nav_complaints: bool,
+    /// Figures count every complaint: only roles that see them all.
+    pub nav_complaint_figures: bool,
+    pub nav_complaint_settings: bool,
     pub read_only: bool,
 }
 
@@ -86,6 +90,13 @@ impl Shell {
             nav_users: ctx.can(Permission::ManageUsers),
             nav_audit: ctx.can(Permission::ViewAudit),
             nav_orgs: ctx.system_admin,
+            nav_complaints: ctx.can(Permission::ViewComplaints),
+            nav_complaint_figures: ctx.can(Permission::ViewComplaints)
+                && ctx
+                    .org
+                    .as_ref()
+                    .is_some_and(|o| o.role.sees_all_complaints()),
+            nav_complaint_settings: ctx.can(Permission::ManageComplaintSettings),
             read_only: ctx.org.as_ref().is_none_or(|o| o.role.read_only()),
         })
     }

@@ -88,6 +88,7 @@ pub async fn insert(
 }
 
 /// Updates the working hours and weekdays if `version` is still current.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     c: &mut Conn<'_>,
     org: i64,

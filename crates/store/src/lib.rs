@@ -2,6 +2,7 @@
 //! backend, and one repository module per feature. Repositories hold SQL, no business rules.
 
 pub mod archives;
+pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod complaints;

@@ -22,6 +22,20 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
+type Row = (i64, String, String, i64, String, i64, Option<i64>);
+
+fn notification(r: Row) -> Notification {
+    Notification {
+        id: r.0,
+        kind: r.1,
+        ref_kind: r.2,
+        ref_id: r.3,
+        args: r.4,
+        created_at: r.5,
+        read_at: r.6,
+    }
+}
+
 /// Who receives a notice: members with one of these roles, in one of these departments, or
 /// these users. A user matching several ways gets one row.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +46,7 @@ pub struct Audience {
 }
 
 /// Sends a notice to its audience in one statement; returns how many users got it.
+#[allow(clippy::too_many_arguments)]
 pub async fn notify(
     c: &mut Conn<'_>,
     org: i64,
@@ -79,24 +94,13 @@ pub async fn list(
     let (total,): (i64,) = on!(c, x => sqlx::query_as(
         "SELECT COUNT(*) FROM notifications WHERE org_id = $1 AND user_id = $2 AND (read_at IS NULL OR NOT $3)")
         .bind(org).bind(user).bind(unread_only).fetch_one(x).await)?;
-    let rows: Vec<(i64, String, String, i64, String, i64, Option<i64>)> = on!(c, x => sqlx::query_as(
+    let rows: Vec<Row> = on!(c, x => sqlx::query_as(
         "SELECT id, kind, ref_kind, ref_id, args, created_at, read_at FROM notifications
          WHERE org_id = $1 AND user_id = $2 AND (read_at IS NULL OR NOT $3) ORDER BY created_at DESC, id DESC
          LIMIT $4 OFFSET $5")
         .bind(org).bind(user).bind(unread_only).bind(p.per_page).bind(p.offset()).fetch_all(x).await)?;
     Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|r| Notification {
-                id: r.0,
-                kind: r.1,
-                ref_kind: r.2,
-                ref_id: r.3,
-                args: r.4,
-                created_at: r.5,
-                read_at: r.6,
-            })
-            .collect(),
+        items: rows.into_iter().map(notification).collect(),
         total,
         page: p.page,
         per_page: p.per_page,
@@ -123,4 +127,18 @@ pub async fn mark_read(
         "UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL
             AND ($4 = 0 OR id = $4)")
         .bind(now).bind(org).bind(user).bind(id.unwrap_or(0)).execute(x).await)?)
+}
+
+/// One of a user's notifications; `None` when it is not theirs (or not in this organization).
+pub async fn get(
+    c: &mut Conn<'_>,
+    org: i64,
+    user: i64,
+    id: i64,
+) -> StoreResult<Option<Notification>> {
+    let r: Option<Row> = on!(c, x => sqlx::query_as(
+        "SELECT id, kind, ref_kind, ref_id, args, created_at, read_at FROM notifications
+         WHERE org_id = $1 AND user_id = $2 AND id = $3")
+        .bind(org).bind(user).bind(id).fetch_optional(x).await)?;
+    Ok(r.map(notification))
 }

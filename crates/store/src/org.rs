@@ -576,3 +576,15 @@ pub async fn counts(c: &mut Conn<'_>, org: i64) -> StoreResult<(i64, i64, i64, i
         .bind(org).fetch_one(x).await)?;
     Ok(r)
 }
+
+/// The id of the department with this code, if any.
+pub async fn department_id_by_code(
+    c: &mut Conn<'_>,
+    org: i64,
+    code: &str,
+) -> StoreResult<Option<i64>> {
+    let r: Option<(i64,)> = on!(c, x => sqlx::query_as(
+        "SELECT id FROM departments WHERE org_id = $1 AND code = $2")
+        .bind(org).bind(code).fetch_optional(x).await)?;
+    Ok(r.map(|r| r.0))
+}

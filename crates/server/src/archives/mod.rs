@@ -49,6 +49,8 @@ pub fn link(kind: &str, id: i64) -> String {
         "order" => format!("/archives/orders/{id}"),
         "equipment" | "install" => format!("/archives/equipment/{id}"),
         "outlet" => format!("/archives/outlets/{id}"),
+        k if k == "complaint" || k.starts_with("complaint_") => format!("/complaints/{id}"),
+        "capa" => format!("/capas/{id}"),
         _ => String::new(),
     }
 }

@@ -44,21 +44,36 @@ pub async fn run(
     q: &str,
     kind: Option<&str>,
 ) -> AppResult<Option<Vec<Hit>>> {
-    let org = ctx.require(Permission::ViewArchives)?.id;
+    let o = ctx.require(Permission::ViewArchives)?;
+    let org = o.id;
     let Some(query) = domain::search::query(q) else {
         return Ok(None);
     };
     let mut h = st.db.acquire().await?;
-    Ok(Some(
-        store::search::find(
-            &mut h.c(),
-            org,
-            &query,
-            kind.filter(|k| !k.is_empty()),
-            LIMIT,
-        )
-        .await?,
-    ))
+    let mut hits = store::search::find(
+        &mut h.c(),
+        org,
+        &query,
+        kind.filter(|k| !k.is_empty()),
+        LIMIT,
+    )
+    .await?;
+    // Staff see only the complaints their departments work on: keep those hits only.
+    if !o.role.sees_all_complaints() && hits.iter().any(|x| x.kind == "complaint") {
+        let scope = store::complaints::Scope::Staff {
+            user_id: ctx.user_id,
+        };
+        let mut keep = Vec::with_capacity(hits.len());
+        for x in hits {
+            if x.kind != "complaint"
+                || store::complaints::visible(&mut h.c(), org, scope, x.ref_id).await?
+            {
+                keep.push(x);
+            }
+        }
+        hits = keep;
+    }
+    Ok(Some(hits))
 }
 
 /// A result, ready to show.

@@ -194,6 +194,37 @@ fn year_month(cal: &domain::calendar::WorkCalendar, t: i64) -> (i32, String) {
 async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<Option<String>> {
     let mut errs = FieldErrors::default();
     let mut contract = None;
+    // Typed numbers that exist in the archives link the record, as if picked.
+    use store::archives::lookup;
+    if r.equipment_id.is_none()
+        && let Some(s) = &r.serial
+    {
+        r.equipment_id = lookup::equipment_by_serial(&mut tx.c(), org, std::slice::from_ref(s))
+            .await?
+            .first()
+            .map(|x| x.1);
+    }
+    if r.order_id.is_none()
+        && let Some(o) = &r.order_no
+    {
+        r.order_id = lookup::orders_by_no(&mut tx.c(), org, std::slice::from_ref(o))
+            .await?
+            .first()
+            .map(|x| x.1);
+    }
+    if r.product_id.is_none()
+        && let Some(p) = &r.part_no
+    {
+        r.product_id = lookup::products_by_part_no(&mut tx.c(), org, std::slice::from_ref(p))
+            .await?
+            .first()
+            .map(|x| x.1);
+    }
+    if r.customer_id.is_none() && !r.customer_name.is_empty() {
+        r.customer_id =
+            store::archives::customers::customer_id_by_name(&mut tx.c(), org, &r.customer_name)
+                .await?;
+    }
     if let Some(id) = r.equipment_id {
         match store::archives::equipment::get(&mut tx.c(), org, id).await {
             Ok(e) => {

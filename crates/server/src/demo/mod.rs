@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 
 pub mod archives;
+pub mod complaints;
 
 /// Code of the demo organization.
 pub const DEMO_ORG: &str = "demo";
@@ -128,6 +129,8 @@ const USERS: &[(&str, &str, Role, &str)] = &[
     ("manager", "王建国", Role::Manager, "SVC"),
     ("engineer", "李明", Role::Engineer, "SVC"),
     ("business", "刘芳", Role::Staff, "BIZ"),
+    ("production", "周强", Role::Staff, "PRD"),
+    ("marketing", "陈静", Role::Staff, "MKT"),
     ("supervisor", "杨洋", Role::Supervisor, "QA"),
     ("auditor", "外部审核员", Role::Auditor, ""),
 ];
@@ -266,16 +269,27 @@ pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<Dem
 
     let password = crate::admin::generate_password();
     let mut users = Vec::new();
+    let mut who = Vec::new();
     for (login, name, role, code) in USERS {
         let deps: Vec<i64> = dep(code).into_iter().collect();
         let d = UserDraft::parse(FieldErrors::default(), login, name, role.as_str(), deps)?;
         match crate::admin::create_member(st, &actor, org, d, &password).await {
-            Ok(_) => users.push(login.to_string()),
+            Ok(id) => {
+                users.push(login.to_string());
+                who.push(complaints::Who {
+                    login,
+                    id,
+                    role: *role,
+                });
+            }
             // A login taken by an earlier, non-demo user is left alone.
             Err(AppError::Invalid(_)) => {}
             Err(e) => return Err(e),
         }
     }
+    // Complaints through the real service: a few dozen, whatever the scale (bulk volume for
+    // benchmarks is the bench's job).
+    complaints::generate(st, org, &who, 40).await?;
     Ok(Some(DemoReport {
         org_id: org,
         users,

@@ -257,6 +257,21 @@ impl Browser {
             .map(drop)
     }
 
+    /// Sets an input's value directly (date inputs, whose typing depends on the locale).
+    pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
+        self.find(css).await?;
+        self.cmd(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "document.querySelector(arguments[0]).value = arguments[1];",
+                "args": [css, value],
+            })),
+        )
+        .await
+        .map(drop)
+    }
+
     /// Clears the input, then types `text` (any Unicode, Chinese included).
     pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
         self.on_element(css, Method::POST, "/clear", Some(json!({})))

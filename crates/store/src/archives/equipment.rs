@@ -396,3 +396,11 @@ pub async fn ids_by_product(c: &mut Conn<'_>, org: i64, product: i64) -> StoreRe
         .bind(org).bind(product).fetch_all(x).await)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
+
+/// The first `limit` units with their customer's name: (serial, customer name), for demos.
+pub async fn sample(c: &mut Conn<'_>, org: i64, limit: i64) -> StoreResult<Vec<(String, String)>> {
+    Ok(on!(c, x => sqlx::query_as(
+        "SELECT e.serial, c.name FROM equipment e JOIN customers c ON c.id = e.customer_id
+         WHERE e.org_id = $1 ORDER BY e.id LIMIT $2")
+        .bind(org).bind(limit).fetch_all(x).await)?)
+}

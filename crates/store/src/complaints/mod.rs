@@ -121,7 +121,7 @@ complaint_record!(
         resolution_secs: Option<i64> = "c.resolution_secs",
         month: String = "c.month",
         recorded_by: Option<i64> = "c.recorded_by",
-        recorded_by_name: Option<String> = "(SELECT u.name FROM users u WHERE u.id = c.recorded_by)",
+        recorded_by_name: Option<String> = "(SELECT u.display_name FROM users u WHERE u.id = c.recorded_by)",
         capa_id: Option<i64> = "(SELECT MIN(k.id) FROM capas k WHERE k.complaint_id = c.id)",
         created_at: i64 = "c.created_at",
         updated_at: i64 = "c.updated_at",

@@ -369,3 +369,12 @@ pub async fn remove_duty(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<()>
         Err(StoreError::NotFound)
     }
 }
+
+/// Active departments that have a code, as (code, id): the seed's matrix and approval rules
+/// name departments by code (BIZ, MKT, SVC, PRD, PUR).
+pub async fn department_codes(c: &mut Conn<'_>, org: i64) -> StoreResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = on!(c, x => sqlx::query_as(
+        "SELECT code, id FROM departments WHERE org_id = $1 AND active AND code IS NOT NULL ORDER BY code LIMIT 1000")
+        .bind(org).fetch_all(x).await)?;
+    Ok(rows)
+}

@@ -60,7 +60,7 @@ type EventRow = (
 /// The history of a complaint, oldest first.
 pub async fn events(c: &mut Conn<'_>, org: i64, complaint: i64) -> StoreResult<Vec<Event>> {
     let rows: Vec<EventRow> = on!(c, x => sqlx::query_as(
-        "SELECT e.id, e.at, e.user_id, u.name, e.action, e.from_status, e.to_status, e.note, e.data
+        "SELECT e.id, e.at, e.user_id, u.display_name, e.action, e.from_status, e.to_status, e.note, e.data
          FROM complaint_events e LEFT JOIN users u ON u.id = e.user_id
          WHERE e.org_id = $1 AND e.complaint_id = $2 ORDER BY e.at, e.id")
         .bind(org).bind(complaint).fetch_all(x).await)?;
@@ -87,7 +87,7 @@ pub async fn last_change(
     complaint: i64,
 ) -> StoreResult<Option<(String, i64)>> {
     let r: Option<(Option<String>, i64)> = on!(c, x => sqlx::query_as(
-        "SELECT u.name, e.at FROM complaint_events e LEFT JOIN users u ON u.id = e.user_id
+        "SELECT u.display_name, e.at FROM complaint_events e LEFT JOIN users u ON u.id = e.user_id
          WHERE e.org_id = $1 AND e.complaint_id = $2 ORDER BY e.at DESC, e.id DESC LIMIT 1")
         .bind(org).bind(complaint).fetch_optional(x).await)?;
     Ok(r.map(|(n, at)| (n.unwrap_or_default(), at)))
@@ -127,7 +127,7 @@ type TaskRow = (
 );
 
 const TASK_SELECT: &str = "SELECT t.id, t.complaint_id, c.number, t.step, t.department_id, d.name, t.duty, t.status, t.created_at,
-        t.done_at, u.name, t.note
+        t.done_at, u.display_name, t.note
      FROM complaint_tasks t JOIN complaints c ON c.id = t.complaint_id JOIN departments d ON d.id = t.department_id
      LEFT JOIN users u ON u.id = t.done_by";
 
@@ -275,7 +275,7 @@ pub async fn add_approval(
 /// Every approval of a complaint, by round.
 pub async fn approvals(c: &mut Conn<'_>, org: i64, complaint: i64) -> StoreResult<Vec<Approval>> {
     let rows: Vec<ApprovalRow> = on!(c, x => sqlx::query_as(
-        "SELECT a.id, a.round, a.rule_id, a.approver_role, a.approver_department_id, d.name, a.decision, u.name,
+        "SELECT a.id, a.round, a.rule_id, a.approver_role, a.approver_department_id, d.name, a.decision, u.display_name,
             a.decided_at, a.comment
          FROM complaint_approvals a LEFT JOIN departments d ON d.id = a.approver_department_id
          LEFT JOIN users u ON u.id = a.decided_by
