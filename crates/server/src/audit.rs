@@ -28,11 +28,11 @@ pub fn routes() -> Router<AppState> {
 /// Query of the audit list (shared with the API).
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 pub struct AuditQ {
-    /// Record type: department, post, staff, user, membership, api_token, organization, customer, customer_contact, customer_site, outlet, product, order, equipment, meter_reading, complaint, complaint_task, attachment.
+    /// Record type: department, post, staff, user, membership, api_token, organization, customer, customer_contact, customer_site, outlet, product, order, equipment, meter_reading, complaint, complaint_task, attachment, capa, capa_action, work_calendar, complaint_settings, sla_target, approval_rule, responsibility_duty.
     pub entity: Option<String>,
     /// Record id.
     pub entity_id: Option<String>,
-    /// create, update, retire, restore, delete, revoke, password_change, password_reset.
+    /// create, update, retire, restore, delete, revoke, password_change, password_reset, and the complaint moves (confirm, analyse, explain, respond, propose, agree, start, progress, complete, visit, withdraw, pause, resume, approve, reject, finish) and CAPA moves (capa_finish, capa_start_check, capa_effective, capa_check_failed, capa_close, capa_escalate).
     pub action: Option<String>,
     /// Part of the actor's login.
     pub actor: Option<String>,

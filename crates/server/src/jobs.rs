@@ -18,6 +18,10 @@ pub const JOBS_PRUNE: &str = "jobs.prune";
 pub const AUDIT_VERIFY: &str = "audit.verify";
 /// Complaint SLA warnings and escalations are looked for every minute.
 pub const COMPLAINT_ALERTS: &str = "complaints.sla_alerts";
+/// Corrective actions in their effectiveness check are evaluated every hour.
+pub const CAPA_EFFECTIVENESS: &str = "capa.effectiveness";
+/// Overdue corrective-action items escalate; looked for every hour.
+pub const CAPA_OVERDUE: &str = "capa.overdue";
 
 fn handler<F, Fut>(f: F) -> Handler
 where
@@ -68,6 +72,20 @@ async fn complaint_alerts(db: Db, _job: Job) -> Result<(), String> {
     Ok(())
 }
 
+async fn capa_effectiveness(db: Db, _job: Job) -> Result<(), String> {
+    crate::complaints::capa::run_effectiveness(&db, crate::now())
+        .await
+        .map(drop)
+        .map_err(|e| format!("{e:?}"))
+}
+
+async fn capa_overdue(db: Db, _job: Job) -> Result<(), String> {
+    crate::complaints::capa::run_overdue(&db, crate::now())
+        .await
+        .map(drop)
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// The worker with every registered handler and periodic job.
 pub fn worker(db: Db, id: String) -> Worker {
     let mut handlers: HashMap<String, Handler> = HashMap::new();
@@ -75,6 +93,8 @@ pub fn worker(db: Db, id: String) -> Worker {
     handlers.insert(JOBS_PRUNE.into(), handler(jobs_prune));
     handlers.insert(AUDIT_VERIFY.into(), handler(audit_verify));
     handlers.insert(COMPLAINT_ALERTS.into(), handler(complaint_alerts));
+    handlers.insert(CAPA_EFFECTIVENESS.into(), handler(capa_effectiveness));
+    handlers.insert(CAPA_OVERDUE.into(), handler(capa_overdue));
     Worker {
         db,
         id,
@@ -95,6 +115,14 @@ pub fn worker(db: Db, id: String) -> Worker {
             Periodic {
                 kind: COMPLAINT_ALERTS,
                 every: 60,
+            },
+            Periodic {
+                kind: CAPA_EFFECTIVENESS,
+                every: 3600,
+            },
+            Periodic {
+                kind: CAPA_OVERDUE,
+                every: 3600,
             },
         ],
         lease: 600,

@@ -186,6 +186,9 @@ struct RegForm {
     version: i64,
     number: String,
     received_at: String,
+    /// Picked from a customer or unit page (hidden fields).
+    customer_id: String,
+    equipment_id: String,
     channel: String,
     class: String,
     severity: String,
@@ -297,6 +300,8 @@ async fn new(
     if let Some(id) = q.equipment_id
         && let Ok(e) = store::archives::equipment::get(&mut h.c(), org, id).await
     {
+        v.equipment_id = id.to_string();
+        v.customer_id = e.customer_id.to_string();
         v.serial = e.serial;
         v.part_no = e.part_no;
         v.customer_name = e.customer_name;
@@ -305,6 +310,7 @@ async fn new(
     if let Some(id) = q.customer_id
         && let Ok(cu) = store::archives::customers::get_customer(&mut h.c(), org, id).await
     {
+        v.customer_id = id.to_string();
         v.customer_name = cu.name;
     }
     drop(h);
@@ -327,6 +333,8 @@ fn reg_typed(f: &FormData, id: i64, version: i64) -> RegForm {
         version,
         number: String::new(),
         received_at: g("received_at"),
+        customer_id: g("customer_id"),
+        equipment_id: g("equipment_id"),
         channel: g("channel"),
         class: g("class"),
         severity: g("severity"),
@@ -376,12 +384,14 @@ fn reg_draft(
 ) -> Result<(Registration, Option<i64>), FieldErrors> {
     let mut errs = FieldErrors::default();
     let received = parse_local_time(&mut errs, "received_at", f.opt("received_at"), offset);
+    let customer_id = parse_opt_id(&mut errs, "customer_id", f.opt("customer_id"));
+    let equipment_id = parse_opt_id(&mut errs, "equipment_id", f.opt("equipment_id"));
     let raw = RegistrationRaw {
         channel: f.opt("channel"),
         class: f.opt("class"),
         severity: f.opt("severity"),
         fault_category: f.opt("fault_category"),
-        customer_id: None,
+        customer_id,
         customer_name: f.get("customer_name"),
         contact_name: f.opt("contact_name"),
         contact_phone: f.opt("contact_phone"),
@@ -390,7 +400,7 @@ fn reg_draft(
         order_no: f.opt("order_no"),
         product_id: None,
         part_no: f.opt("part_no"),
-        equipment_id: None,
+        equipment_id,
         serial: f.opt("serial"),
         batch_no: f.opt("batch_no"),
         ship_date: f.opt("ship_date"),
@@ -447,6 +457,8 @@ fn reg_of(c: &Complaint) -> RegForm {
         version: c.version,
         number: c.number.clone(),
         received_at: String::new(),
+        customer_id: c.customer_id.map(|v| v.to_string()).unwrap_or_default(),
+        equipment_id: c.equipment_id.map(|v| v.to_string()).unwrap_or_default(),
         channel: c.channel.clone(),
         class: c.class.clone(),
         severity: c.severity.clone(),
@@ -899,8 +911,28 @@ async fn act(
     }
     .await;
     match res {
-        Ok(c) => Ok(see_other(&format!("/complaints/{}?ok={action}", c.id))),
+        Ok(c) => Ok(see_other(&format!("/complaints/{}{}", c.id, flash_query(&action)))),
         Err(e) => refused(&st, &ctx, &uri, id, &action, &f, e).await,
+    }
+}
+
+/// The flash query after a move (written out so every message key is visible).
+fn flash_query(action: &str) -> &'static str {
+    match action {
+        "confirm" => "?ok=confirm",
+        "analyse" => "?ok=analyse",
+        "explain" => "?ok=explain",
+        "respond" => "?ok=respond",
+        "propose" => "?ok=propose",
+        "agree" => "?ok=agree",
+        "start" => "?ok=start",
+        "progress" => "?ok=progress",
+        "complete" => "?ok=complete",
+        "visit" => "?ok=visit",
+        "withdraw" => "?ok=withdraw",
+        "pause" => "?ok=pause",
+        "resume" => "?ok=resume",
+        _ => "?ok=saved",
     }
 }
 
@@ -962,9 +994,9 @@ async fn decide(
     let comment = f.opt("comment").map(String::from);
     match service::decide(&st, &ctx, id, aid, approved, comment).await {
         Ok(c) => Ok(see_other(&format!(
-            "/complaints/{}?ok={}",
+            "/complaints/{}{}",
             c.id,
-            if approved { "approved" } else { "rejected" }
+            if approved { "?ok=approved" } else { "?ok=rejected" }
         ))),
         Err(e) => refused(&st, &ctx, &uri, id, "decide", &f, e).await,
     }

@@ -94,10 +94,6 @@ fn int(v: Option<i64>) -> String {
     v.map(|n| n.to_string()).unwrap_or_default()
 }
 
-fn key(tr: &Tr, prefix: &str, v: &Option<String>) -> String {
-    v.as_deref().map(|v| tr.tk(prefix, v)).unwrap_or_default()
-}
-
 fn form(tr: &Tr, d: &Detail, now: i64) -> Form {
     let c = &d.complaint;
     let approvals = d
@@ -158,11 +154,19 @@ fn form(tr: &Tr, d: &Detail, now: i64) -> Form {
         severity: tr.tk("complaint.severity", &c.severity),
         investigation: text(&c.investigation),
         cause: text(&c.cause),
-        responsibility: key(tr, "complaint.responsibility", &c.responsibility),
+        responsibility: c
+            .responsibility
+            .as_deref()
+            .map(|v| tr.tk("complaint.responsibility", v))
+            .unwrap_or_default(),
         department: text(&c.responsible_department),
         inspection_result: text(&c.inspection_result),
         inspection_basis: text(&c.inspection_basis),
-        remedy_type: key(tr, "complaint.remedy_type", &c.remedy_type),
+        remedy_type: c
+            .remedy_type
+            .as_deref()
+            .map(|v| tr.tk("complaint.remedy_type", v))
+            .unwrap_or_default(),
         amount: c.remedy_amount_fen.map(format_fen).unwrap_or_default(),
         remedy_detail: text(&c.remedy_detail),
         proposed_by: text(&c.remedy_proposed_by),

@@ -279,8 +279,14 @@ fn every_used_key_exists() {
                 src.match_indices(&format!("\"{k}\""))
                     .all(|(i, _)| src[..i].trim_end().ends_with('='))
             };
+            // `tr.tk("complaint.class", v)`: a prefix, checked with the other prefixes
+            let prefix = |k: &str| src.contains(&format!(".tk(\"{k}\""));
             for k in literals(&src) {
-                if is_key(&k) && sections.contains(k.split('.').next().unwrap()) && !assigned(&k) {
+                if is_key(&k)
+                    && sections.contains(k.split('.').next().unwrap())
+                    && !assigned(&k)
+                    && !prefix(&k)
+                {
                     used.push((name.clone(), k));
                 }
             }

@@ -23,3 +23,4 @@ mod complaints;
 mod complaints_attachments;
 mod complaints_capa;
 mod complaints_settings;
+mod complaints_figures;

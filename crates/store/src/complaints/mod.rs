@@ -509,9 +509,7 @@ where
         let like = format!(
             "%{}%",
             text.to_lowercase()
-                .replace('\\', "")
-                .replace('%', "")
-                .replace('_', "")
+                .replace(['\\', '%', '_'], "")
         );
         q.push(" AND (LOWER(c.number) LIKE ")
             .push_bind(like.clone());

@@ -254,6 +254,7 @@ type ApprovalRow = (
 );
 
 /// Adds a required approval to a round.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_approval(
     c: &mut Conn<'_>,
     org: i64,

@@ -151,6 +151,12 @@ struct MonthView {
     weeks: Vec<Vec<Cell>>,
 }
 
+/// A listed date with its weekday (1 = Monday).
+struct ListedDay {
+    d: Day,
+    weekday: usize,
+}
+
 /// The working-time calculator.
 #[derive(Default)]
 struct Calc {
@@ -173,7 +179,7 @@ struct CalendarPage {
     offsets: Vec<(i64, String)>,
     weekday_boxes: Vec<(u32, bool)>,
     year: i32,
-    year_days: Vec<Day>,
+    year_days: Vec<ListedDay>,
     months: Vec<MonthView>,
     working_days: usize,
     has_schedule: bool,
@@ -315,11 +321,14 @@ async fn calendar_render(
         .unwrap_or(STATUTORY_YEAR);
     let year = q.year.unwrap_or(this_year).clamp(1900, 2199);
     let prefix = format!("{year:04}-");
-    let year_days: Vec<Day> = cal
+    let year_days: Vec<ListedDay> = cal
         .days
         .iter()
         .filter(|d| d.day.starts_with(&prefix))
-        .cloned()
+        .map(|d| ListedDay {
+            weekday: days_of(&d.day).map(weekday).unwrap_or(0) + 1,
+            d: d.clone(),
+        })
         .collect();
     let (months, working_days) = months(&w, &cal.days, year);
     let calc = calc(st, ctx, &w, cal.utc_offset_minutes, q).await?;

@@ -1,0 +1,700 @@
+//! Tests: complaint figures and the printed forms. Figures over a small hand-made set of
+//! complaint rows (known classes, months, resolution times, SLA flags): exact counts,
+//! percentages, nearest-rank percentiles, Pareto order and running share, units shipped;
+//! receipt-day boundaries, the part-number and department filters, both query plans giving
+//! the same groups, staff refused, another organization's rows never counted. The printed
+//! registration and handling forms show the complaint's values; another organization's
+//! complaint is 404.
+
+use domain::auth::Role;
+use serde_json::Value;
+use store::complaints::figures::{self as repo, FigureFilter, Plan};
+
+use crate::helpers::*;
+
+async fn sql(app: &TestApp, q: String) {
+    let mut tx = app.st.db.begin().await.unwrap();
+    store::run!(&mut tx.c(), x => sqlx::query(sqlx::AssertSqlSafe(q.clone())).execute(x).await)
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
+    tx.commit().await.unwrap();
+}
+
+async fn insert_id(app: &TestApp, q: String) -> i64 {
+    let mut tx = app.st.db.begin().await.unwrap();
+    let (id,): (i64,) = store::on!(&mut tx.c(), x => sqlx::query_as(sqlx::AssertSqlSafe(format!("{q} RETURNING id"))).fetch_one(x).await)
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
+    tx.commit().await.unwrap();
+    id
+}
+
+/// The local instant of `date` + `hms` on the organization's calendar.
+async fn at(app: &TestApp, org: i64, date: &str, secs: i64) -> i64 {
+    let mut h = app.st.db.acquire().await.unwrap();
+    let cal = server::complaints::sla::calendar(&mut h.c(), org)
+        .await
+        .unwrap();
+    cal.local_instant(date, 0).unwrap() + secs
+}
+
+/// One hand-made complaint row.
+struct Row<'a> {
+    number: &'a str,
+    date: &'a str,
+    secs: i64,
+    class: &'a str,
+    fault: Option<&'a str>,
+    part: Option<&'a str>,
+    dept: Option<i64>,
+    resolution_h: Option<i64>,
+    reopen: i64,
+    repeat: i64,
+    met: [Option<bool>; 4],
+}
+
+fn lit(v: Option<&str>) -> String {
+    v.map_or("NULL".into(), |s| format!("'{s}'"))
+}
+
+fn b(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "TRUE",
+        Some(false) => "FALSE",
+        None => "NULL",
+    }
+}
+
+async fn complaint(app: &TestApp, org: i64, r: &Row<'_>) -> i64 {
+    let t = at(app, org, r.date, r.secs).await;
+    let closed = r.resolution_h.map_or("NULL".into(), |_| (t + 86_400).to_string());
+    insert_id(
+        app,
+        format!(
+            "INSERT INTO complaints (org_id, number, channel, status, class, severity, fault_category,
+                received_at, acknowledged_at, customer_name, part_no, responsible_department_id,
+                description, approval_round, repeat_count, capa_required, reopen_count, closed_at,
+                ack_met, response_met, remedy_met, close_met, resolution_secs, month,
+                created_at, updated_at, version)
+             VALUES ({org}, '{}', 'phone', '{}', '{}', 'minor', {}, {t}, {t}, '客户', {}, {}, '描述', 0,
+                {}, FALSE, {}, {closed}, {}, {}, {}, {}, {}, '{}', {t}, {t}, 1)",
+            r.number,
+            if r.resolution_h.is_some() { "closed" } else { "analysing" },
+            r.class,
+            lit(r.fault),
+            lit(r.part),
+            r.dept.map_or("NULL".into(), |d| d.to_string()),
+            r.repeat,
+            r.reopen,
+            b(r.met[0]),
+            b(r.met[1]),
+            b(r.met[2]),
+            b(r.met[3]),
+            r.resolution_h
+                .map_or("NULL".into(), |h| (h * 3600).to_string()),
+            &r.date[0..7],
+        ),
+    )
+    .await
+}
+
+async fn department(app: &TestApp, org: i64, name: &str) -> i64 {
+    insert_id(
+        app,
+        format!(
+            "INSERT INTO departments (org_id, code, name, active, created_at, updated_at, version)
+             VALUES ({org}, '{name}', '{name}', TRUE, 0, 0, 1)"
+        ),
+    )
+    .await
+}
+
+/// A product, and an order shipped on `ship` with one line of `qty` units of it.
+async fn shipped(app: &TestApp, org: i64, customer: i64, product: i64, no: &str, ship: Option<&str>, qty: i64) {
+    let o = insert_id(
+        app,
+        format!(
+            "INSERT INTO orders (org_id, order_no, customer_id, ship_date, created_at, updated_at, version)
+             VALUES ({org}, '{no}', {customer}, {}, 0, 0, 1)",
+            lit(ship)
+        ),
+    )
+    .await;
+    sql(
+        app,
+        format!(
+            "INSERT INTO order_lines (org_id, order_id, product_id, quantity, unit_price_fen)
+             VALUES ({org}, {o}, {product}, {qty}, 100)"
+        ),
+    )
+    .await;
+}
+
+async fn product(app: &TestApp, org: i64, part: &str) -> i64 {
+    insert_id(
+        app,
+        format!(
+            "INSERT INTO products (org_id, part_no, model, name, warranty_months, contract_levels, active,
+                created_at, updated_at, version)
+             VALUES ({org}, '{part}', 'M', 'N', 12, '[]', TRUE, 0, 0, 1)"
+        ),
+    )
+    .await
+}
+
+async fn customer(app: &TestApp, org: i64) -> i64 {
+    insert_id(
+        app,
+        format!(
+            "INSERT INTO customers (org_id, name, kind, tags, consent_contact, consent_survey, active,
+                created_at, updated_at, version)
+             VALUES ({org}, '客户{org}', 'company', '[]', TRUE, TRUE, TRUE, 0, 0, 1)"
+        ),
+    )
+    .await
+}
+
+/// The set: ten complaints of acme in 2025-01..03 (C1 at the first second, C10 in the last
+/// minute), two just outside, and three of another organization inside the interval.
+async fn seed(app: &TestApp, other: i64) -> (i64, i64) {
+    let d1 = department(app, app.org, "质量部").await;
+    let d2 = department(app, app.org, "生产部").await;
+    let (t, f) = (Some(true), Some(false));
+    let m = "电机异响";
+    let k = "控制柜报警";
+    let rows = [
+        Row { number: "C1", date: "2025-01-01", secs: 0, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(1), reopen: 0, repeat: 0, met: [t, t, t, t] },
+        Row { number: "C2", date: "2025-01-10", secs: 3600, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(2), reopen: 1, repeat: 1, met: [t, f, t, f] },
+        Row { number: "C3", date: "2025-01-20", secs: 3600, class: "quality", fault: Some(m), part: Some("P-200"), dept: Some(d2), resolution_h: Some(3), reopen: 0, repeat: 0, met: [t, t, f, t] },
+        Row { number: "C4", date: "2025-02-03", secs: 3600, class: "quality", fault: Some(k), part: Some("P-200"), dept: Some(d2), resolution_h: Some(4), reopen: 0, repeat: 0, met: [f, t, None, None] },
+        Row { number: "C5", date: "2025-02-14", secs: 3600, class: "human", fault: Some(k), part: Some("P-100"), dept: Some(d1), resolution_h: Some(5), reopen: 0, repeat: 1, met: [t, None, None, None] },
+        Row { number: "C6", date: "2025-02-28", secs: 3600, class: "human", fault: Some("操作不当"), part: None, dept: None, resolution_h: None, reopen: 0, repeat: 0, met: [t, None, None, None] },
+        Row { number: "C7", date: "2025-03-02", secs: 3600, class: "other", fault: None, part: Some("P-300"), dept: Some(d2), resolution_h: None, reopen: 0, repeat: 0, met: [f, None, None, None] },
+        Row { number: "C8", date: "2025-03-05", secs: 3600, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(10), reopen: 0, repeat: 0, met: [t, None, None, None] },
+        Row { number: "C9", date: "2025-03-15", secs: 3600, class: "quality", fault: Some(m), part: Some("P-300"), dept: Some(d1), resolution_h: None, reopen: 0, repeat: 0, met: [None, None, None, None] },
+        Row { number: "C10", date: "2025-03-31", secs: 86_340, class: "quality", fault: Some(k), part: Some("P-100"), dept: Some(d2), resolution_h: Some(20), reopen: 2, repeat: 0, met: [t, None, None, t] },
+        // just outside the interval
+        Row { number: "C11", date: "2024-12-31", secs: 86_399, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(1), reopen: 0, repeat: 0, met: [t, t, t, t] },
+        Row { number: "C12", date: "2025-04-01", secs: 0, class: "human", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(1), reopen: 0, repeat: 0, met: [t, t, t, t] },
+    ];
+    for r in &rows {
+        complaint(app, app.org, r).await;
+    }
+    for (i, class) in ["quality", "quality", "human"].into_iter().enumerate() {
+        let number = format!("X{i}");
+        complaint(
+            app,
+            other,
+            &Row { number: &number, date: "2025-02-10", secs: 0, class, fault: Some(m), part: Some("P-100"), dept: None, resolution_h: Some(100), reopen: 1, repeat: 1, met: [f, f, f, f] },
+        )
+        .await;
+    }
+    // units: 600 of P-100 and 400 of P-200 shipped inside the interval; the rest outside,
+    // without a date, or of the other organization
+    let cu = customer(app, app.org).await;
+    let p100 = product(app, app.org, "P-100").await;
+    let p200 = product(app, app.org, "P-200").await;
+    shipped(app, app.org, cu, p100, "O1", Some("2025-01-15"), 600).await;
+    shipped(app, app.org, cu, p200, "O2", Some("2025-03-31"), 400).await;
+    shipped(app, app.org, cu, p100, "O3", Some("2025-04-01"), 1000).await;
+    shipped(app, app.org, cu, p100, "O4", Some("2024-12-31"), 1000).await;
+    shipped(app, app.org, cu, p100, "O5", None, 1000).await;
+    let ocu = customer(app, other).await;
+    let op = product(app, other, "P-100").await;
+    shipped(app, other, ocu, op, "O1", Some("2025-02-01"), 5000).await;
+    (d1, d2)
+}
+
+fn keys(v: &Value, key: &str) -> Vec<(Value, i64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x[key].clone(), x["n"].as_i64().unwrap()))
+        .collect()
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.into())
+}
+
+const Q: &str = "/api/v1/complaints/figures?from=2025-01-01&to=2025-03-31";
+
+#[tokio::test]
+async fn figures_of_a_known_set() {
+    for be in backends() {
+        let app = spawn_app(be).await;
+        let other = app.other_org("beta", "beta_admin").await;
+        let (d1, d2) = seed(&app, other).await;
+        let api = app.api(&app.token(app.admin_id, app.org).await);
+
+        let (st, f) = api.get(Q).await;
+        assert_eq!(st, 200, "{f}");
+        assert_eq!(f["from"], "2025-01-01");
+        assert_eq!(f["to"], "2025-03-31");
+        assert_eq!(f["total"], 10, "C1..C10 only: the boundaries hold, beta is not counted");
+        assert_eq!(
+            keys(&f["by_class"], "key"),
+            [(s("quality"), 7), (s("human"), 2), (s("other"), 1)]
+        );
+        assert_eq!(f["by_class"][0]["percent"], 70.0);
+        // cause: fault category with its classes, most frequent first, "none" last
+        let causes: Vec<(Value, i64, i64, i64, i64)> = f["by_cause"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["fault_category"].clone(),
+                    c["quality"].as_i64().unwrap(),
+                    c["human"].as_i64().unwrap(),
+                    c["other"].as_i64().unwrap(),
+                    c["total"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                (s("电机异响"), 5, 0, 0, 5),
+                (s("控制柜报警"), 2, 1, 0, 3),
+                (s("操作不当"), 0, 1, 0, 1),
+                (Value::Null, 0, 0, 1, 1),
+            ]
+        );
+        assert_eq!(
+            keys(&f["by_product"], "part_no"),
+            [(s("P-100"), 5), (s("P-200"), 2), (s("P-300"), 2), (Value::Null, 1)]
+        );
+        assert_eq!(f["products_rest"], 0);
+        let p = &f["by_product"];
+        assert_eq!(p[0]["units_shipped"], 600);
+        assert_eq!(p[0]["per_thousand_units"], 8.33);
+        assert_eq!(p[1]["units_shipped"], 400);
+        assert_eq!(p[1]["per_thousand_units"], 5.0);
+        assert_eq!(p[2]["units_shipped"], 0);
+        assert_eq!(p[2]["per_thousand_units"], Value::Null);
+        assert_eq!(p[3]["units_shipped"], Value::Null);
+        let deps: Vec<(Value, Value, i64)> = f["by_department"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["department_id"].clone(), d["name"].clone(), d["n"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            deps,
+            [
+                (d1.into(), s("质量部"), 5),
+                (d2.into(), s("生产部"), 4),
+                (Value::Null, Value::Null, 1)
+            ]
+        );
+        assert_eq!(
+            keys(&f["by_month"], "key"),
+            [(s("2025-01"), 3), (s("2025-02"), 3), (s("2025-03"), 4)]
+        );
+        // closed resolution times 1 2 3 4 5 10 20 h: positions ⌊6·0.5⌋ = 3 and ⌊6·0.9⌋ = 5
+        assert_eq!(f["resolution"]["closed"], 7);
+        assert_eq!(f["resolution"]["median_hours"], 4.0);
+        assert_eq!(f["resolution"]["p90_hours"], 10.0);
+        let sla: Vec<(String, i64, i64, Value)> = f["sla"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["target"].as_str().unwrap().to_string(),
+                    x["met"].as_i64().unwrap(),
+                    x["reached"].as_i64().unwrap(),
+                    x["percent"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sla,
+            [
+                ("ack".to_string(), 7, 9, 77.8.into()),
+                ("response".to_string(), 3, 4, 75.0.into()),
+                ("remedy".to_string(), 2, 3, 66.7.into()),
+                ("close".to_string(), 3, 4, 75.0.into()),
+            ]
+        );
+        assert_eq!(f["reopen"]["count"], 2);
+        assert_eq!(f["reopen"]["of"], 7);
+        assert_eq!(f["reopen"]["percent"], 28.6);
+        assert_eq!(f["recurrence"]["count"], 2);
+        assert_eq!(f["recurrence"]["of"], 10);
+        assert_eq!(f["recurrence"]["percent"], 20.0);
+        assert_eq!(f["units_shipped"], 1000);
+        assert_eq!(f["per_thousand_units"], 10.0);
+        // Pareto by cause (default): 5, 3, then the ties with "none" last
+        let bars = |f: &Value| -> Vec<(Value, i64, f64, f64)> {
+            f["pareto"]["bars"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| {
+                    (
+                        b["key"].clone(),
+                        b["n"].as_i64().unwrap(),
+                        b["percent"].as_f64().unwrap(),
+                        b["cumulative_percent"].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(f["pareto"]["dimension"], "cause");
+        assert_eq!(
+            bars(&f),
+            [
+                (s("电机异响"), 5, 50.0, 50.0),
+                (s("控制柜报警"), 3, 30.0, 80.0),
+                (s("操作不当"), 1, 10.0, 90.0),
+                (Value::Null, 1, 10.0, 100.0),
+            ]
+        );
+        let (_, f) = api.get(&format!("{Q}&by=class")).await;
+        assert_eq!(
+            bars(&f),
+            [
+                (s("quality"), 7, 70.0, 70.0),
+                (s("human"), 2, 20.0, 90.0),
+                (s("other"), 1, 10.0, 100.0),
+            ]
+        );
+        let (_, f) = api.get(&format!("{Q}&by=department")).await;
+        assert_eq!(
+            bars(&f),
+            [
+                (s("质量部"), 5, 50.0, 50.0),
+                (s("生产部"), 4, 40.0, 90.0),
+                (Value::Null, 1, 10.0, 100.0),
+            ]
+        );
+        assert_eq!(f["pareto"]["bars"][0]["id"], d1);
+        let (_, f) = api.get(&format!("{Q}&by=product")).await;
+        assert_eq!(
+            bars(&f)
+                .iter()
+                .map(|b| b.3)
+                .collect::<Vec<_>>(),
+            [50.0, 70.0, 90.0, 100.0]
+        );
+
+        // filters: a part number (units of it only), a department, a shorter interval
+        let (st, f) = api.get(&format!("{Q}&part_no=P-100")).await;
+        assert_eq!(st, 200, "{f}");
+        assert_eq!(f["total"], 5);
+        assert_eq!(keys(&f["by_product"], "part_no"), [(s("P-100"), 5)]);
+        assert_eq!(f["units_shipped"], 600);
+        assert_eq!(f["per_thousand_units"], 8.33);
+        // 1 2 5 10 20 h: positions 2 and 3
+        assert_eq!(f["resolution"]["median_hours"], 5.0);
+        assert_eq!(f["resolution"]["p90_hours"], 10.0);
+        let (_, f) = api.get(&format!("{Q}&department_id={d2}")).await;
+        assert_eq!(f["total"], 4);
+        assert_eq!(
+            keys(&f["by_class"], "key"),
+            [(s("quality"), 3), (s("human"), 0), (s("other"), 1)]
+        );
+        assert_eq!(keys(&f["by_department"], "name"), [(s("生产部"), 4)]);
+        // 3 4 20 h: positions 1 and 1
+        assert_eq!(f["resolution"]["median_hours"], 4.0);
+        assert_eq!(f["resolution"]["p90_hours"], 4.0);
+        assert_eq!(
+            f["by_cause"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["fault_category"].clone(), c["total"].as_i64().unwrap()))
+                .collect::<Vec<_>>(),
+            [(s("控制柜报警"), 2), (s("电机异响"), 1), (Value::Null, 1)]
+        );
+        let (_, f) = api
+            .get("/api/v1/complaints/figures?from=2025-02-01&to=2025-02-28")
+            .await;
+        assert_eq!(f["total"], 3);
+        assert_eq!(keys(&f["by_month"], "key"), [(s("2025-02"), 3)]);
+        assert_eq!(f["units_shipped"], 0);
+        assert_eq!(f["per_thousand_units"], Value::Null);
+        // an empty interval
+        let (_, f) = api
+            .get("/api/v1/complaints/figures?from=2020-01-01&to=2020-01-31")
+            .await;
+        assert_eq!(f["total"], 0);
+        assert_eq!(f["resolution"]["median_hours"], Value::Null);
+        assert_eq!(f["pareto"]["bars"], serde_json::json!([]));
+        assert_eq!(f["sla"][0]["percent"], Value::Null);
+
+        // the other organization sees only its own three
+        let uid = app.user(other, "beta_mgr", Role::Manager).await;
+        let beta = app.api(&app.token(uid, other).await);
+        let (st, f) = beta.get(Q).await;
+        assert_eq!(st, 200, "{f}");
+        assert_eq!(f["total"], 3);
+        assert_eq!(f["units_shipped"], 5000);
+        assert_eq!(f["by_department"][0]["n"], 3);
+
+        // both query plans give the same groups
+        let full = FigureFilter {
+            org: app.org,
+            from: Some(at(&app, app.org, "2025-01-01", 0).await),
+            to: Some(at(&app, app.org, "2025-04-01", 0).await),
+            ..Default::default()
+        };
+        let narrowed = FigureFilter {
+            department_id: Some(d1),
+            ..full.clone()
+        };
+        let mut h = app.st.db.acquire().await.unwrap();
+        for f in [&full, &narrowed] {
+            let mut a = repo::by_cause(&mut h.c(), f, Plan::Group).await.unwrap();
+            let mut b = repo::by_cause(&mut h.c(), f, Plan::Seek).await.unwrap();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b);
+            assert_eq!(
+                repo::by_part(&mut h.c(), f, Plan::Group, 2).await.unwrap(),
+                repo::by_part(&mut h.c(), f, Plan::Seek, 2).await.unwrap()
+            );
+            assert_eq!(
+                repo::by_department(&mut h.c(), f, Plan::Group, 10)
+                    .await
+                    .unwrap(),
+                repo::by_department(&mut h.c(), f, Plan::Seek, 10)
+                    .await
+                    .unwrap()
+            );
+            for k in 0..7 {
+                assert_eq!(
+                    repo::resolution_at(&mut h.c(), f, k, false).await.unwrap(),
+                    repo::resolution_at(&mut h.c(), f, k, true).await.unwrap()
+                );
+            }
+        }
+        assert_eq!(
+            repo::by_part(&mut h.c(), &full, Plan::Seek, 2).await.unwrap(),
+            [(Some("P-100".to_string()), 5), (Some("P-200".to_string()), 2)]
+        );
+        assert_eq!(
+            repo::resolution_at(&mut h.c(), &full, 7, true).await.unwrap(),
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn figures_need_a_role_that_sees_every_complaint() {
+    for be in backends() {
+        let app = spawn_app(be).await;
+        let staff = app.user(app.org, "zhang.san", Role::Staff).await;
+        let api = app.api(&app.token(staff, app.org).await);
+        let (st, body) = api.get(Q).await;
+        assert_eq!(st, 403, "{body}");
+        assert_eq!(body["error"], "forbidden");
+        let s = app.login("zhang.san").await;
+        let (st, _) = s.page("/complaints/figures").await;
+        assert_eq!(st, 403);
+        // an auditor reads them
+        let aud = app.user(app.org, "shen.ji", Role::Auditor).await;
+        let (st, body) = app.api(&app.token(aud, app.org).await).get(Q).await;
+        assert_eq!(st, 200, "{body}");
+        // bad intervals
+        let admin = app.api(&app.token(app.admin_id, app.org).await);
+        let (st, body) = admin
+            .get("/api/v1/complaints/figures?from=2025-02-30")
+            .await;
+        assert_eq!(st, 422, "{body}");
+        assert!(body["fields"]["from"].is_string(), "{body}");
+        let (st, body) = admin
+            .get("/api/v1/complaints/figures?from=2025-03-01&to=2025-02-01")
+            .await;
+        assert_eq!(st, 422, "{body}");
+        assert!(body["fields"]["to"].is_string(), "{body}");
+        let (st, body) = admin
+            .get("/api/v1/complaints/figures?from=1990-01-01&to=2025-02-01")
+            .await;
+        assert_eq!(st, 422, "{body}");
+        // the default interval: twelve months up to today
+        let (st, body) = admin.get("/api/v1/complaints/figures").await;
+        assert_eq!(st, 200, "{body}");
+        assert_eq!(body["by_month"].as_array().unwrap().len(), 12);
+        assert!(body["from"].as_str().unwrap().ends_with("-01"));
+    }
+}
+
+#[tokio::test]
+async fn figures_page_renders_the_charts() {
+    for be in backends() {
+        let app = spawn_app(be).await;
+        let other = app.other_org("beta", "beta_admin").await;
+        seed(&app, other).await;
+        let s = app.login("admin").await;
+        let (st, html) = s
+            .page("/complaints/figures?from=2025-01-01&to=2025-03-31&part_no=&department_id=&by=class")
+            .await;
+        assert_eq!(st, 200, "{html}");
+        assert!(html.contains(r#"id="fig-total">10<"#), "total shown");
+        assert!(html.contains(r#"id="fig-median">4.0<"#));
+        assert!(html.contains(r#"id="fig-p90">10.0<"#));
+        assert!(html.contains(r#"id="fig-reopen">28.6%<"#));
+        assert!(html.contains(r#"id="fig-per-thousand">10.00<"#));
+        assert!(html.contains(r#"<svg class="chart" id="pareto-chart""#));
+        assert!(html.contains(r#"<svg class="chart" id="month-chart""#));
+        assert_eq!(html.matches(r#"<rect class="bar""#).count(), 3 + 3, "3 classes + 3 months");
+        assert!(html.contains("质量异常"), "class labels translated");
+        assert!(html.contains("class=\"cumulative\""));
+        assert!(html.contains(r#"id="by-class" aria-current="page""#) || html.contains(r#"id="by-class""#));
+        assert_eq!(selected_value(&html, "by").as_deref(), Some("class"));
+        // defaults filled in
+        let (st, html) = s.page("/complaints/figures").await;
+        assert_eq!(st, 200);
+        assert!(input_value(&html, "from").is_some_and(|v| v.ends_with("-01")));
+        // bad input: 422 with the message beside the field, no figures
+        let (st, html) = s
+            .page("/complaints/figures?from=2025-13-01&to=2025-03-31")
+            .await;
+        assert_eq!(st, 422);
+        assert!(field_error(&html, "from").is_some(), "{html}");
+        assert!(!html.contains("pareto-chart"));
+        let (st, _) = s.page("/complaints/figures?department_id=x").await;
+        assert_eq!(st, 422);
+        // English
+        let r = s.get("/lang/en?next=/").await;
+        assert_eq!(r.status(), 303);
+        let (_, html) = s
+            .page("/complaints/figures?from=2025-01-01&to=2025-03-31")
+            .await;
+        assert!(html.contains("Pareto chart by cause (fault category)"), "{html}");
+    }
+}
+
+/// A complaint with every field of both forms filled, with a decided approval.
+async fn full_complaint(app: &TestApp, org: i64, number: &str, user: i64) -> i64 {
+    let dep = department(app, org, &format!("售后部{number}")).await;
+    let t = at(app, org, "2025-05-06", 9 * 3600 + 30 * 60).await;
+    let id = insert_id(
+        app,
+        format!(
+            "INSERT INTO complaints (org_id, number, channel, status, class, severity, fault_category,
+                received_at, acknowledged_at, customer_name, contact_name, contact_phone, address,
+                order_no, part_no, serial, batch_no, ship_date, quantity, defective_quantity,
+                days_in_service, description, demand, responsibility, responsible_department_id,
+                investigation, cause, inspection_result, inspection_basis, remedy_type,
+                remedy_amount_fen, remedy_detail, remedy_proposed_by, agreed_reply_date,
+                implementation, visit_result, visit_note, approval_round, repeat_count,
+                capa_required, reopen_count, month, recorded_by, created_at, updated_at, version)
+             VALUES ({org}, '{number}', 'phone', 'closed', 'quality', 'serious', '电机异响',
+                {t}, {t}, '华东精密机械有限公司', '王工', '021-5555 0101', '上海市浦东新区张江路 1 号',
+                'SO-2025-0042', 'P-100', 'SN-778899', 'B2025-03', '2025-03-01', 20, 3,
+                66, '设备运行中电机异响，停机检查发现轴承损坏。', '更换电机并赔偿停机损失', 'ours', {dep},
+                '现场拆检三台，轴承滚道剥落。', '轴承供应批次热处理不良。', '硬度不合格', 'GB/T 307.2',
+                'refund', 123456, '退还三台电机货款。', '生产部 李四', '2025-05-20',
+                '已更换并回访确认。', 'satisfied', '客户认可处理结果', 1, 1,
+                TRUE, 0, '2025-05', {user}, {t}, {t}, 1)"
+        ),
+    )
+    .await;
+    sql(
+        app,
+        format!(
+            "INSERT INTO complaint_approvals (org_id, complaint_id, round, approver_role, decision,
+                decided_by, decided_at, comment, created_at)
+             VALUES ({org}, {id}, 1, 'manager', 'approved', {user}, {t}, '同意退款', {t})"
+        ),
+    )
+    .await;
+    id
+}
+
+#[tokio::test]
+async fn printed_forms_show_the_complaint() {
+    for be in backends() {
+        let app = spawn_app(be).await;
+        let id = full_complaint(&app, app.org, "TS-2025-000042", app.admin_id).await;
+        let other = app.other_org("beta", "beta_admin").await;
+        let beta_admin = {
+            let s = app.login("beta_admin").await;
+            s
+        };
+        let other_id = full_complaint(&app, other, "TS-2025-000001", app.admin_id).await;
+        let s = app.login("admin").await;
+
+        let (st, html) = s
+            .page(&format!("/complaints/{id}/print/registration"))
+            .await;
+        assert_eq!(st, 200, "{html}");
+        for v in [
+            "客户投诉登记表",
+            "Acme 设备",
+            "TS-2025-000042",
+            "华东精密机械有限公司",
+            "王工",
+            "021-5555 0101",
+            "上海市浦东新区张江路 1 号",
+            "SO-2025-0042",
+            "P-100",
+            "2025-03-01",
+            "设备运行中电机异响，停机检查发现轴承损坏。",
+            "更换电机并赔偿停机损失",
+            "2025-05-06 09:30",
+            "☑ 电话",
+            "☐ 来访",
+            r#"id="print-button""#,
+            r#"href="/complaints/"#,
+        ] {
+            assert!(html.contains(v), "registration form lacks {v}");
+        }
+        assert!(html.contains(r#"id="f-quantity">20<"#));
+        assert!(html.contains(r#"id="f-defective">3<"#));
+        assert!(html.contains(r#"id="f-days">66<"#));
+        assert!(html.contains(r#"id="f-repeats">1"#));
+        assert!(!html.contains("轴承供应批次热处理不良"), "no analysis on the registration form");
+
+        let (st, html) = s.page(&format!("/complaints/{id}/print/handling")).await;
+        assert_eq!(st, 200, "{html}");
+        for v in [
+            "客户投诉处理表",
+            "TS-2025-000042",
+            "华东精密机械有限公司",
+            "质量异常",
+            "严重",
+            "现场拆检三台，轴承滚道剥落。",
+            "轴承供应批次热处理不良。",
+            "我方责任",
+            "售后部TS-2025-000042",
+            "退款",
+            "1234.56",
+            "生产部 李四",
+            "2025-05-20",
+            "同意",
+            "同意退款",
+            "已更换并回访确认。",
+            "备件编码",
+            "☑ 满意",
+            "售后经理审核",
+        ] {
+            assert!(html.contains(v), "handling form lacks {v}");
+        }
+        assert_eq!(html.matches("print-blank-row").count(), 3, "three blank spare-part rows");
+
+        // another organization's complaint does not exist here, and theirs not there
+        for kind in ["registration", "handling"] {
+            let (st, _) = s
+                .page(&format!("/complaints/{other_id}/print/{kind}"))
+                .await;
+            assert_eq!(st, 404, "{kind}");
+            let (st, _) = beta_admin
+                .page(&format!("/complaints/{id}/print/{kind}"))
+                .await;
+            assert_eq!(st, 404, "{kind}");
+        }
+        let (st, html) = beta_admin
+            .page(&format!("/complaints/{other_id}/print/handling"))
+            .await;
+        assert_eq!(st, 200, "{html}");
+        // English labels
+        let r = s.get("/lang/en?next=/").await;
+        assert_eq!(r.status(), 303);
+        let (_, html) = s.page(&format!("/complaints/{id}/print/handling")).await;
+        assert!(html.contains("Complaint handling form"));
+        assert!(html.contains("Spare parts used"));
+    }
+}
