@@ -241,6 +241,13 @@ pub fn valid_date(d: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
+    if !b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    {
+        return false;
+    }
     let num = |s: &str| s.parse::<u32>().ok();
     let (Some(y), Some(m), Some(day)) = (num(&d[0..4]), num(&d[5..7]), num(&d[8..10])) else {
         return false;
@@ -315,6 +322,9 @@ mod tests {
         assert!(!valid_date("2026-02-29"));
         assert!(!valid_date("2026-13-01"));
         assert!(!valid_date("26-1-1"));
+        // Rust's integer parsing takes a leading '+': only digits are a date.
+        assert!(!valid_date("2026-+1-01"));
+        assert!(!valid_date("+026-01-01"));
     }
 
     #[test]
