@@ -45,6 +45,14 @@ pub enum Permission {
     ManageComplaintSettings,
     /// Open and work corrective actions (CAPA / 8D), including effectiveness checks.
     ManageCapa,
+    /// See service orders, plans, checklists, parts and maintenance figures.
+    ViewService,
+    /// Create, schedule, dispatch and work service orders (checklists, parts, sign-off).
+    WorkOrders,
+    /// Edit maintenance plans, checklist templates and engineer profiles.
+    PlanMaintenance,
+    /// Keep the parts list and stock (receipts and corrections).
+    ManageParts,
 }
 
 impl Role {
@@ -102,7 +110,13 @@ impl Role {
                 self,
                 Role::Admin | Role::Manager | Role::Engineer | Role::Staff
             ),
-            ViewComplaints => true,
+            ViewComplaints | ViewService => true,
+            WorkOrders => matches!(
+                self,
+                Role::Admin | Role::Manager | Role::Engineer | Role::Staff
+            ),
+            PlanMaintenance => matches!(self, Role::Admin | Role::Manager),
+            ManageParts => matches!(self, Role::Admin | Role::Manager | Role::Staff),
             ManageComplaintSettings => matches!(self, Role::Admin | Role::Manager),
             ManageCapa => matches!(
                 self,

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod complaints;
 pub mod error;
 pub mod ids;
+pub mod maintenance;
 pub mod org;
 pub mod search;
 pub mod sla;

@@ -234,6 +234,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::archives::openapi());
     doc.merge(crate::complaints::openapi());
+    doc.merge(crate::notices::Api::openapi());
+    doc.merge(crate::maintenance::openapi());
     doc
 }
 

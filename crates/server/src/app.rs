@@ -86,6 +86,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::org::routes())
         .merge(crate::archives::routes())
         .merge(crate::complaints::routes())
+        .merge(crate::maintenance::routes())
         .merge(crate::notices::routes())
         .merge(crate::admin::routes())
         .merge(crate::audit::routes())

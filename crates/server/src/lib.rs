@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
+pub mod maintenance;
 pub mod metrics;
 pub mod notices;
 pub mod ops;

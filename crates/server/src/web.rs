@@ -44,6 +44,8 @@ pub struct Shell {
     /// Figures count every complaint: only roles that see them all.
     pub nav_complaint_figures: bool,
     pub nav_complaint_settings: bool,
+    /// Unread notifications of the user in this organization (the badge).
+    pub unread: i64,
     pub read_only: bool,
 }
 
@@ -52,6 +54,10 @@ impl Shell {
     pub async fn load(st: &AppState, ctx: &Ctx, uri: &Uri, title: &str) -> AppResult<Shell> {
         let mut h = st.db.acquire().await?;
         let orgs = store::tenants::for_user(&mut h.c(), ctx.user_id).await?;
+        let unread = match &ctx.org {
+            Some(o) => store::notifications::unread(&mut h.c(), o.id, ctx.user_id).await?,
+            None => 0,
+        };
         let tr = ctx.tr;
         let flash = uri
             .query()
@@ -97,6 +103,7 @@ impl Shell {
                     .as_ref()
                     .is_some_and(|o| o.role.sees_all_complaints()),
             nav_complaint_settings: ctx.can(Permission::ManageComplaintSettings),
+            unread,
             read_only: ctx.org.as_ref().is_none_or(|o| o.role.read_only()),
         })
     }

@@ -9,6 +9,7 @@ pub mod complaints;
 pub mod db;
 pub mod error;
 pub mod jobs;
+pub mod maintenance;
 pub mod migrate;
 pub mod notifications;
 pub mod org;

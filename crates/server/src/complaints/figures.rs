@@ -1015,12 +1015,14 @@ mod chart {
     }
 
     const W: f64 = 760.0;
-    const H: f64 = 360.0;
     const LEFT: f64 = 56.0;
     const RIGHT: f64 = 56.0;
     const TOP: f64 = 24.0;
-    const BOTTOM: f64 = 96.0;
+    /// Height of the plot area (the label area below it grows with rotated labels).
+    const PLOT_H: f64 = 240.0;
     const FONT: f64 = 11.0;
+    /// Longest rotated label, in px.
+    const LABEL_MAX: f64 = 110.0;
 
     /// XML-escapes text.
     pub fn esc(s: &str) -> String {
@@ -1086,20 +1088,56 @@ mod chart {
         ((m * mag) as i64).max(1)
     }
 
-    fn open(out: &mut String, t: &Texts, id: &str) {
+    /// Where the bars go: one slot per bar, labels rotated when they do not fit a slot.
+    struct Frame {
+        slot: f64,
+        rotate: bool,
+        /// Height of the whole chart.
+        h: f64,
+        /// y of the count axis (the plot's bottom).
+        base: f64,
+    }
+
+    fn frame(data: &[Bar]) -> Frame {
+        let slot = (W - LEFT - RIGHT) / data.len().max(1) as f64;
+        let widest = data
+            .iter()
+            .map(|b| width(&b.label, FONT))
+            .fold(0.0, f64::max);
+        let rotate = widest > slot - 4.0;
+        // a label rotated by 40° needs about sin 40° of its length below the axis
+        let below = if rotate {
+            widest.min(LABEL_MAX) * 0.65 + 22.0
+        } else {
+            28.0
+        };
+        Frame {
+            slot,
+            rotate,
+            h: (TOP + PLOT_H + below).ceil(),
+            base: TOP + PLOT_H,
+        }
+    }
+
+    fn open(out: &mut String, t: &Texts, id: &str, h: f64) {
         let _ = write!(
             out,
-            r#"<svg class="chart" id="{id}" viewBox="0 0 {W} {H}" width="100%" role="img" aria-labelledby="{id}-title" xmlns="http://www.w3.org/2000/svg" font-size="{FONT}"><title id="{id}-title">{}</title>"#,
+            r#"<svg class="chart" id="{id}" viewBox="0 0 {W} {h}" width="100%" role="img" aria-labelledby="{id}-title" xmlns="http://www.w3.org/2000/svg" font-size="{FONT}"><title id="{id}-title">{}</title>"#,
             esc(&t.title)
         );
     }
 
-    /// Count axis on the left with grid lines; returns the y of a count.
-    fn count_axis(out: &mut String, t: &Texts, max: i64) -> impl Fn(f64) -> f64 + use<> {
-        let st = step(max);
-        let top_val = ((max.max(1) + st - 1) / st * st) as f64;
-        let plot_h = H - TOP - BOTTOM;
-        let y = move |v: f64| TOP + plot_h - v / top_val * plot_h;
+    /// Count axis on the left with grid lines, from 0 to `top` (None: a round value above
+    /// `max`); returns the y of a count.
+    fn count_axis(
+        out: &mut String,
+        t: &Texts,
+        max: i64,
+        top: Option<i64>,
+    ) -> impl Fn(f64) -> f64 + use<> {
+        let st = step(top.unwrap_or(max));
+        let top_val = top.unwrap_or((max.max(1) + st - 1) / st * st).max(1) as f64;
+        let y = move |v: f64| TOP + PLOT_H - v / top_val * PLOT_H;
         let mut v = 0;
         while v as f64 <= top_val {
             let yy = y(v as f64);
@@ -1112,36 +1150,45 @@ mod chart {
             );
             v += st;
         }
+        // An exact top (the Pareto total) gets its own label unless a grid line is close.
+        if let Some(t) = top
+            && (t - (v - st)) as f64 > st as f64 * 0.4
+        {
+            let yy = y(t as f64);
+            let _ = write!(
+                out,
+                r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{t}</text>"#,
+                LEFT - 6.0,
+                yy + 4.0
+            );
+        }
         let _ = write!(
             out,
-            r#"<text class="axis-title" x="12" y="{:.1}" transform="rotate(-90 12 {:.1})" text-anchor="middle">{}</text>"#,
-            TOP + plot_h / 2.0,
-            TOP + plot_h / 2.0,
-            esc(&t.count)
+            r#"<text class="axis-title" x="14" y="{m:.1}" transform="rotate(-90 14 {m:.1})" text-anchor="middle">{}</text>"#,
+            esc(&t.count),
+            m = TOP + PLOT_H / 2.0
         );
         y
     }
 
-    /// Bars with their labels under the axis (rotated when crowded); returns bar centres.
-    fn bars(out: &mut String, bars: &[Bar], y: &impl Fn(f64) -> f64, values: bool) -> Vec<f64> {
-        let plot_w = W - LEFT - RIGHT;
-        let slot = plot_w / bars.len().max(1) as f64;
-        let bw = (slot * 0.7).min(60.0);
-        let base = y(0.0);
-        let widest = bars
-            .iter()
-            .map(|b| width(&b.label, FONT))
-            .fold(0.0, f64::max);
-        let rotate = widest > slot - 4.0;
+    /// Bars with their labels under the axis; returns the bar centres.
+    fn bars(
+        out: &mut String,
+        data: &[Bar],
+        fr: &Frame,
+        y: &impl Fn(f64) -> f64,
+        values: bool,
+    ) -> Vec<f64> {
+        let bw = (fr.slot * 0.7).min(60.0);
         let mut centres = Vec::new();
-        for (i, b) in bars.iter().enumerate() {
-            let cx = LEFT + slot * (i as f64 + 0.5);
+        for (i, b) in data.iter().enumerate() {
+            let cx = LEFT + fr.slot * (i as f64 + 0.5);
             let top = y(b.n as f64);
             let _ = write!(
                 out,
                 r#"<rect class="bar" x="{:.1}" y="{top:.1}" width="{bw:.1}" height="{:.1}"><title>{}: {}</title></rect>"#,
                 cx - bw / 2.0,
-                (base - top).max(0.0),
+                (fr.base - top).max(0.0),
                 esc(&b.label),
                 b.n
             );
@@ -1153,19 +1200,20 @@ mod chart {
                     b.n
                 );
             }
-            if rotate {
-                let label = fit(&b.label, BOTTOM - 16.0, FONT);
-                let ly = base + 12.0;
+            if fr.rotate {
+                let label = fit(&b.label, LABEL_MAX, FONT);
+                let ly = fr.base + 12.0;
+                let lx = cx + 4.0;
                 let _ = write!(
                     out,
-                    r#"<text class="label" x="{cx:.1}" y="{ly:.1}" text-anchor="end" transform="rotate(-40 {cx:.1} {ly:.1})">{}</text>"#,
+                    r#"<text class="label" x="{lx:.1}" y="{ly:.1}" text-anchor="end" transform="rotate(-40 {lx:.1} {ly:.1})">{}</text>"#,
                     esc(&label)
                 );
             } else {
                 let _ = write!(
                     out,
                     r#"<text class="label" x="{cx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                    base + 16.0,
+                    fr.base + 16.0,
                     esc(&b.label)
                 );
             }
@@ -1173,21 +1221,24 @@ mod chart {
         }
         let _ = write!(
             out,
-            r#"<line class="axis" x1="{LEFT}" y1="{base:.1}" x2="{:.1}" y2="{base:.1}"/>"#,
-            W - RIGHT
+            r#"<line class="axis" x1="{LEFT}" y1="{b:.1}" x2="{:.1}" y2="{b:.1}"/>"#,
+            W - RIGHT,
+            b = fr.base
         );
         centres
     }
 
-    /// A Pareto chart: bars sorted by count (as given), the cumulative share as a line on a
-    /// 0–100 % axis at the right, and the 80 % line.
+    /// A Pareto chart: bars sorted by count (as given) on a count axis that ends at their
+    /// total, so that the 0–100 % axis at the right measures the same heights; the
+    /// cumulative share as a line, and the 80 % line.
     pub fn pareto(data: &[Bar], t: &Texts) -> String {
+        let fr = frame(data);
         let mut out = String::new();
-        open(&mut out, t, "pareto-chart");
+        open(&mut out, t, "pareto-chart", fr.h);
+        let total: i64 = data.iter().map(|b| b.n).sum();
         let max = data.iter().map(|b| b.n).max().unwrap_or(0);
-        let y = count_axis(&mut out, t, max);
-        let plot_h = H - TOP - BOTTOM;
-        let yp = |p: f64| TOP + plot_h - p / 100.0 * plot_h;
+        let y = count_axis(&mut out, t, max, Some(total.max(1)));
+        let yp = |p: f64| TOP + PLOT_H - p / 100.0 * PLOT_H;
         for p in [0, 20, 40, 60, 80, 100] {
             let _ = write!(
                 out,
@@ -1200,17 +1251,15 @@ mod chart {
             out,
             r#"<text class="axis-title" x="{x:.1}" y="{m:.1}" transform="rotate(90 {x:.1} {m:.1})" text-anchor="middle">{}</text>"#,
             esc(&t.cumulative),
-            x = W - 10.0,
-            m = TOP + plot_h / 2.0
+            x = W - 12.0,
+            m = TOP + PLOT_H / 2.0
         );
-        let centres = bars(&mut out, data, &y, true);
+        let centres = bars(&mut out, data, &fr, &y, true);
         let y80 = yp(80.0);
         let _ = write!(
             out,
-            r#"<line class="line80" x1="{LEFT}" y1="{y80:.1}" x2="{:.1}" y2="{y80:.1}"/><text class="tick line80-label" x="{:.1}" y="{:.1}" text-anchor="end">80%</text>"#,
-            W - RIGHT,
-            W - RIGHT - 2.0,
-            y80 - 3.0
+            r#"<line class="line80" x1="{LEFT}" y1="{y80:.1}" x2="{:.1}" y2="{y80:.1}"/>"#,
+            W - RIGHT
         );
         if !data.is_empty() {
             let pts: Vec<String> = data
@@ -1239,11 +1288,12 @@ mod chart {
 
     /// A column chart of counts (months), values on top when there is room.
     pub fn columns(data: &[Bar], t: &Texts) -> String {
+        let fr = frame(data);
         let mut out = String::new();
-        open(&mut out, t, "month-chart");
+        open(&mut out, t, "month-chart", fr.h);
         let max = data.iter().map(|b| b.n).max().unwrap_or(0);
-        let y = count_axis(&mut out, t, max);
-        bars(&mut out, data, &y, data.len() <= 24);
+        let y = count_axis(&mut out, t, max, None);
+        bars(&mut out, data, &fr, &y, data.len() <= 24);
         out.push_str("</svg>");
         out
     }
@@ -1294,6 +1344,8 @@ mod chart {
             assert!(svg.contains("电机&lt;异响&gt;"));
             assert!(svg.contains("class=\"cumulative\""));
             assert!(svg.contains("class=\"line80\""));
+            // the count axis ends at the total (10), level with 100 %
+            assert!(svg.contains(">10</text>"));
             assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         }
     }

@@ -65,7 +65,9 @@ fn b(v: Option<bool>) -> &'static str {
 
 async fn complaint(app: &TestApp, org: i64, r: &Row<'_>) -> i64 {
     let t = at(app, org, r.date, r.secs).await;
-    let closed = r.resolution_h.map_or("NULL".into(), |_| (t + 86_400).to_string());
+    let closed = r
+        .resolution_h
+        .map_or("NULL".into(), |_| (t + 86_400).to_string());
     insert_id(
         app,
         format!(
@@ -108,7 +110,15 @@ async fn department(app: &TestApp, org: i64, name: &str) -> i64 {
 }
 
 /// A product, and an order shipped on `ship` with one line of `qty` units of it.
-async fn shipped(app: &TestApp, org: i64, customer: i64, product: i64, no: &str, ship: Option<&str>, qty: i64) {
+async fn shipped(
+    app: &TestApp,
+    org: i64,
+    customer: i64,
+    product: i64,
+    no: &str,
+    ship: Option<&str>,
+    qty: i64,
+) {
     let o = insert_id(
         app,
         format!(
@@ -161,19 +171,163 @@ async fn seed(app: &TestApp, other: i64) -> (i64, i64) {
     let m = "电机异响";
     let k = "控制柜报警";
     let rows = [
-        Row { number: "C1", date: "2025-01-01", secs: 0, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(1), reopen: 0, repeat: 0, met: [t, t, t, t] },
-        Row { number: "C2", date: "2025-01-10", secs: 3600, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(2), reopen: 1, repeat: 1, met: [t, f, t, f] },
-        Row { number: "C3", date: "2025-01-20", secs: 3600, class: "quality", fault: Some(m), part: Some("P-200"), dept: Some(d2), resolution_h: Some(3), reopen: 0, repeat: 0, met: [t, t, f, t] },
-        Row { number: "C4", date: "2025-02-03", secs: 3600, class: "quality", fault: Some(k), part: Some("P-200"), dept: Some(d2), resolution_h: Some(4), reopen: 0, repeat: 0, met: [f, t, None, None] },
-        Row { number: "C5", date: "2025-02-14", secs: 3600, class: "human", fault: Some(k), part: Some("P-100"), dept: Some(d1), resolution_h: Some(5), reopen: 0, repeat: 1, met: [t, None, None, None] },
-        Row { number: "C6", date: "2025-02-28", secs: 3600, class: "human", fault: Some("操作不当"), part: None, dept: None, resolution_h: None, reopen: 0, repeat: 0, met: [t, None, None, None] },
-        Row { number: "C7", date: "2025-03-02", secs: 3600, class: "other", fault: None, part: Some("P-300"), dept: Some(d2), resolution_h: None, reopen: 0, repeat: 0, met: [f, None, None, None] },
-        Row { number: "C8", date: "2025-03-05", secs: 3600, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(10), reopen: 0, repeat: 0, met: [t, None, None, None] },
-        Row { number: "C9", date: "2025-03-15", secs: 3600, class: "quality", fault: Some(m), part: Some("P-300"), dept: Some(d1), resolution_h: None, reopen: 0, repeat: 0, met: [None, None, None, None] },
-        Row { number: "C10", date: "2025-03-31", secs: 86_340, class: "quality", fault: Some(k), part: Some("P-100"), dept: Some(d2), resolution_h: Some(20), reopen: 2, repeat: 0, met: [t, None, None, t] },
+        Row {
+            number: "C1",
+            date: "2025-01-01",
+            secs: 0,
+            class: "quality",
+            fault: Some(m),
+            part: Some("P-100"),
+            dept: Some(d1),
+            resolution_h: Some(1),
+            reopen: 0,
+            repeat: 0,
+            met: [t, t, t, t],
+        },
+        Row {
+            number: "C2",
+            date: "2025-01-10",
+            secs: 3600,
+            class: "quality",
+            fault: Some(m),
+            part: Some("P-100"),
+            dept: Some(d1),
+            resolution_h: Some(2),
+            reopen: 1,
+            repeat: 1,
+            met: [t, f, t, f],
+        },
+        Row {
+            number: "C3",
+            date: "2025-01-20",
+            secs: 3600,
+            class: "quality",
+            fault: Some(m),
+            part: Some("P-200"),
+            dept: Some(d2),
+            resolution_h: Some(3),
+            reopen: 0,
+            repeat: 0,
+            met: [t, t, f, t],
+        },
+        Row {
+            number: "C4",
+            date: "2025-02-03",
+            secs: 3600,
+            class: "quality",
+            fault: Some(k),
+            part: Some("P-200"),
+            dept: Some(d2),
+            resolution_h: Some(4),
+            reopen: 0,
+            repeat: 0,
+            met: [f, t, None, None],
+        },
+        Row {
+            number: "C5",
+            date: "2025-02-14",
+            secs: 3600,
+            class: "human",
+            fault: Some(k),
+            part: Some("P-100"),
+            dept: Some(d1),
+            resolution_h: Some(5),
+            reopen: 0,
+            repeat: 1,
+            met: [t, None, None, None],
+        },
+        Row {
+            number: "C6",
+            date: "2025-02-28",
+            secs: 3600,
+            class: "human",
+            fault: Some("操作不当"),
+            part: None,
+            dept: None,
+            resolution_h: None,
+            reopen: 0,
+            repeat: 0,
+            met: [t, None, None, None],
+        },
+        Row {
+            number: "C7",
+            date: "2025-03-02",
+            secs: 3600,
+            class: "other",
+            fault: None,
+            part: Some("P-300"),
+            dept: Some(d2),
+            resolution_h: None,
+            reopen: 0,
+            repeat: 0,
+            met: [f, None, None, None],
+        },
+        Row {
+            number: "C8",
+            date: "2025-03-05",
+            secs: 3600,
+            class: "quality",
+            fault: Some(m),
+            part: Some("P-100"),
+            dept: Some(d1),
+            resolution_h: Some(10),
+            reopen: 0,
+            repeat: 0,
+            met: [t, None, None, None],
+        },
+        Row {
+            number: "C9",
+            date: "2025-03-15",
+            secs: 3600,
+            class: "quality",
+            fault: Some(m),
+            part: Some("P-300"),
+            dept: Some(d1),
+            resolution_h: None,
+            reopen: 0,
+            repeat: 0,
+            met: [None, None, None, None],
+        },
+        Row {
+            number: "C10",
+            date: "2025-03-31",
+            secs: 86_340,
+            class: "quality",
+            fault: Some(k),
+            part: Some("P-100"),
+            dept: Some(d2),
+            resolution_h: Some(20),
+            reopen: 2,
+            repeat: 0,
+            met: [t, None, None, t],
+        },
         // just outside the interval
-        Row { number: "C11", date: "2024-12-31", secs: 86_399, class: "quality", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(1), reopen: 0, repeat: 0, met: [t, t, t, t] },
-        Row { number: "C12", date: "2025-04-01", secs: 0, class: "human", fault: Some(m), part: Some("P-100"), dept: Some(d1), resolution_h: Some(1), reopen: 0, repeat: 0, met: [t, t, t, t] },
+        Row {
+            number: "C11",
+            date: "2024-12-31",
+            secs: 86_399,
+            class: "quality",
+            fault: Some(m),
+            part: Some("P-100"),
+            dept: Some(d1),
+            resolution_h: Some(1),
+            reopen: 0,
+            repeat: 0,
+            met: [t, t, t, t],
+        },
+        Row {
+            number: "C12",
+            date: "2025-04-01",
+            secs: 0,
+            class: "human",
+            fault: Some(m),
+            part: Some("P-100"),
+            dept: Some(d1),
+            resolution_h: Some(1),
+            reopen: 0,
+            repeat: 0,
+            met: [t, t, t, t],
+        },
     ];
     for r in &rows {
         complaint(app, app.org, r).await;
@@ -183,7 +337,19 @@ async fn seed(app: &TestApp, other: i64) -> (i64, i64) {
         complaint(
             app,
             other,
-            &Row { number: &number, date: "2025-02-10", secs: 0, class, fault: Some(m), part: Some("P-100"), dept: None, resolution_h: Some(100), reopen: 1, repeat: 1, met: [f, f, f, f] },
+            &Row {
+                number: &number,
+                date: "2025-02-10",
+                secs: 0,
+                class,
+                fault: Some(m),
+                part: Some("P-100"),
+                dept: None,
+                resolution_h: Some(100),
+                reopen: 1,
+                repeat: 1,
+                met: [f, f, f, f],
+            },
         )
         .await;
     }
@@ -229,7 +395,10 @@ async fn figures_of_a_known_set() {
         assert_eq!(st, 200, "{f}");
         assert_eq!(f["from"], "2025-01-01");
         assert_eq!(f["to"], "2025-03-31");
-        assert_eq!(f["total"], 10, "C1..C10 only: the boundaries hold, beta is not counted");
+        assert_eq!(
+            f["total"], 10,
+            "C1..C10 only: the boundaries hold, beta is not counted"
+        );
         assert_eq!(
             keys(&f["by_class"], "key"),
             [(s("quality"), 7), (s("human"), 2), (s("other"), 1)]
@@ -261,7 +430,12 @@ async fn figures_of_a_known_set() {
         );
         assert_eq!(
             keys(&f["by_product"], "part_no"),
-            [(s("P-100"), 5), (s("P-200"), 2), (s("P-300"), 2), (Value::Null, 1)]
+            [
+                (s("P-100"), 5),
+                (s("P-200"), 2),
+                (s("P-300"), 2),
+                (Value::Null, 1)
+            ]
         );
         assert_eq!(f["products_rest"], 0);
         let p = &f["by_product"];
@@ -276,7 +450,13 @@ async fn figures_of_a_known_set() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| (d["department_id"].clone(), d["name"].clone(), d["n"].as_i64().unwrap()))
+            .map(|d| {
+                (
+                    d["department_id"].clone(),
+                    d["name"].clone(),
+                    d["n"].as_i64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             deps,
@@ -371,10 +551,7 @@ async fn figures_of_a_known_set() {
         assert_eq!(f["pareto"]["bars"][0]["id"], d1);
         let (_, f) = api.get(&format!("{Q}&by=product")).await;
         assert_eq!(
-            bars(&f)
-                .iter()
-                .map(|b| b.3)
-                .collect::<Vec<_>>(),
+            bars(&f).iter().map(|b| b.3).collect::<Vec<_>>(),
             [50.0, 70.0, 90.0, 100.0]
         );
 
@@ -470,11 +647,18 @@ async fn figures_of_a_known_set() {
             }
         }
         assert_eq!(
-            repo::by_part(&mut h.c(), &full, Plan::Seek, 2).await.unwrap(),
-            [(Some("P-100".to_string()), 5), (Some("P-200".to_string()), 2)]
+            repo::by_part(&mut h.c(), &full, Plan::Seek, 2)
+                .await
+                .unwrap(),
+            [
+                (Some("P-100".to_string()), 5),
+                (Some("P-200".to_string()), 2)
+            ]
         );
         assert_eq!(
-            repo::resolution_at(&mut h.c(), &full, 7, true).await.unwrap(),
+            repo::resolution_at(&mut h.c(), &full, 7, true)
+                .await
+                .unwrap(),
             None
         );
     }
@@ -538,10 +722,17 @@ async fn figures_page_renders_the_charts() {
         assert!(html.contains(r#"id="fig-per-thousand">10.00<"#));
         assert!(html.contains(r#"<svg class="chart" id="pareto-chart""#));
         assert!(html.contains(r#"<svg class="chart" id="month-chart""#));
-        assert_eq!(html.matches(r#"<rect class="bar""#).count(), 3 + 3, "3 classes + 3 months");
+        assert_eq!(
+            html.matches(r#"<rect class="bar""#).count(),
+            3 + 3,
+            "3 classes + 3 months"
+        );
         assert!(html.contains("质量异常"), "class labels translated");
         assert!(html.contains("class=\"cumulative\""));
-        assert!(html.contains(r#"id="by-class" aria-current="page""#) || html.contains(r#"id="by-class""#));
+        assert!(
+            html.contains(r#"id="by-class" aria-current="page""#)
+                || html.contains(r#"id="by-class""#)
+        );
         assert_eq!(selected_value(&html, "by").as_deref(), Some("class"));
         // defaults filled in
         let (st, html) = s.page("/complaints/figures").await;
@@ -562,7 +753,10 @@ async fn figures_page_renders_the_charts() {
         let (_, html) = s
             .page("/complaints/figures?from=2025-01-01&to=2025-03-31")
             .await;
-        assert!(html.contains("Pareto chart by cause (fault category)"), "{html}");
+        assert!(
+            html.contains("Pareto chart by cause (fault category)"),
+            "{html}"
+        );
     }
 }
 
@@ -646,7 +840,10 @@ async fn printed_forms_show_the_complaint() {
         assert!(html.contains(r#"id="f-defective">3<"#));
         assert!(html.contains(r#"id="f-days">66<"#));
         assert!(html.contains(r#"id="f-repeats">1"#));
-        assert!(!html.contains("轴承供应批次热处理不良"), "no analysis on the registration form");
+        assert!(
+            !html.contains("轴承供应批次热处理不良"),
+            "no analysis on the registration form"
+        );
 
         let (st, html) = s.page(&format!("/complaints/{id}/print/handling")).await;
         assert_eq!(st, 200, "{html}");
@@ -673,7 +870,11 @@ async fn printed_forms_show_the_complaint() {
         ] {
             assert!(html.contains(v), "handling form lacks {v}");
         }
-        assert_eq!(html.matches("print-blank-row").count(), 3, "three blank spare-part rows");
+        assert_eq!(
+            html.matches("print-blank-row").count(),
+            3,
+            "three blank spare-part rows"
+        );
 
         // another organization's complaint does not exist here, and theirs not there
         for kind in ["registration", "handling"] {

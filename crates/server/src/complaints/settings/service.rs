@@ -529,7 +529,7 @@ pub async fn load_statutory(
 pub async fn due(st: &AppState, ctx: &Ctx, from: i64, minutes: i64) -> AppResult<Option<i64>> {
     let org = view(ctx)?;
     let mut h = st.db.acquire().await?;
-    let cal = super::super::sla::calendar(&mut h.c(), org).await?;
+    let cal = crate::complaints::sla::calendar(&mut h.c(), org).await?;
     Ok(cal.add_working(from, minutes.saturating_mul(60)))
 }
 
