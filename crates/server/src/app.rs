@@ -201,7 +201,7 @@ async fn render_errors(State(st): State<AppState>, req: Request, next: Next) -> 
         }
         let mut body =
             serde_json::json!({"error": info.code, "message": message, "fields": fields});
-        if info.code == "bad_request"
+        if (info.code == "bad_request" || info.code == "invalid_transition")
             && let Some(d) = &info.detail
         {
             body["detail"] = serde_json::Value::String(d.clone());

@@ -22,6 +22,10 @@ pub const COMPLAINT_ALERTS: &str = "complaints.sla_alerts";
 pub const CAPA_EFFECTIVENESS: &str = "capa.effectiveness";
 /// Overdue corrective-action items escalate; looked for every hour.
 pub const CAPA_OVERDUE: &str = "capa.overdue";
+/// Maintenance plans create their orders inside the horizon every hour (each order once).
+pub const MAINTENANCE_SCHEDULER: &str = "maintenance.scheduler";
+/// Overdue service orders are flagged and escalated every hour.
+pub const ORDERS_OVERDUE: &str = "maintenance.overdue";
 
 fn handler<F, Fut>(f: F) -> Handler
 where
@@ -86,6 +90,21 @@ async fn capa_overdue(db: Db, _job: Job) -> Result<(), String> {
         .map_err(|e| format!("{e:?}"))
 }
 
+async fn maintenance_scheduler(db: Db, _job: Job) -> Result<(), String> {
+    let r = crate::maintenance::plans::run_scheduler(&db, crate::now())
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    tracing::info!(report = ?r, "maintenance scheduler ran");
+    Ok(())
+}
+
+async fn orders_overdue(db: Db, _job: Job) -> Result<(), String> {
+    crate::maintenance::plans::run_overdue(&db, crate::now())
+        .await
+        .map(drop)
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// The worker with every registered handler and periodic job.
 pub fn worker(db: Db, id: String) -> Worker {
     let mut handlers: HashMap<String, Handler> = HashMap::new();
@@ -95,6 +114,8 @@ pub fn worker(db: Db, id: String) -> Worker {
     handlers.insert(COMPLAINT_ALERTS.into(), handler(complaint_alerts));
     handlers.insert(CAPA_EFFECTIVENESS.into(), handler(capa_effectiveness));
     handlers.insert(CAPA_OVERDUE.into(), handler(capa_overdue));
+    handlers.insert(MAINTENANCE_SCHEDULER.into(), handler(maintenance_scheduler));
+    handlers.insert(ORDERS_OVERDUE.into(), handler(orders_overdue));
     Worker {
         db,
         id,
@@ -122,6 +143,14 @@ pub fn worker(db: Db, id: String) -> Worker {
             },
             Periodic {
                 kind: CAPA_OVERDUE,
+                every: 3600,
+            },
+            Periodic {
+                kind: MAINTENANCE_SCHEDULER,
+                every: 3600,
+            },
+            Periodic {
+                kind: ORDERS_OVERDUE,
                 every: 3600,
             },
         ],

@@ -44,6 +44,8 @@ pub struct Shell {
     /// Figures count every complaint: only roles that see them all.
     pub nav_complaint_figures: bool,
     pub nav_complaint_settings: bool,
+    pub nav_service: bool,
+    pub nav_plans: bool,
     /// Unread notifications of the user in this organization (the badge).
     pub unread: i64,
     pub read_only: bool,
@@ -104,6 +106,8 @@ impl Shell {
                     .is_some_and(|o| o.role.sees_all_complaints()),
             nav_complaint_settings: ctx.can(Permission::ManageComplaintSettings),
             unread,
+            nav_service: ctx.can(Permission::ViewService),
+            nav_plans: ctx.can(Permission::PlanMaintenance),
             read_only: ctx.org.as_ref().is_none_or(|o| o.role.read_only()),
         })
     }

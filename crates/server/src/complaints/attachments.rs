@@ -56,6 +56,10 @@ pub fn routes() -> Router<AppState> {
             "/capas/{id}/attachments",
             post(upload_capa_page).layer(limit()),
         )
+        .route(
+            "/service-orders/{id}/attachments",
+            post(upload_order_page).layer(limit()),
+        )
         .route("/attachments/{id}", get(download))
         .route("/attachments/{id}/delete", post(delete_page))
         .route(
@@ -68,6 +72,12 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/capas/{id}/attachments",
             get(list_capa_attachments)
                 .post(upload_capa_attachment)
+                .layer(limit()),
+        )
+        .route(
+            "/api/v1/service-orders/{id}/attachments",
+            get(list_order_attachments)
+                .post(upload_order_attachment)
                 .layer(limit()),
         )
         .route(
@@ -84,6 +94,8 @@ pub fn routes() -> Router<AppState> {
         upload_complaint_attachment,
         list_capa_attachments,
         upload_capa_attachment,
+        list_order_attachments,
+        upload_order_attachment,
         get_attachment,
         delete_attachment,
     ),
@@ -99,6 +111,7 @@ pub struct Api;
 pub enum Entity {
     Complaint,
     Capa,
+    ServiceOrder,
 }
 
 impl Entity {
@@ -107,6 +120,7 @@ impl Entity {
         match s {
             "complaint" => Some(Entity::Complaint),
             "capa" => Some(Entity::Capa),
+            "service_order" => Some(Entity::ServiceOrder),
             _ => None,
         }
     }
@@ -116,6 +130,7 @@ impl Entity {
         match self {
             Entity::Complaint => "complaint",
             Entity::Capa => "capa",
+            Entity::ServiceOrder => "service_order",
         }
     }
 
@@ -124,6 +139,7 @@ impl Entity {
         match self {
             Entity::Complaint => format!("/complaints/{id}"),
             Entity::Capa => format!("/capas/{id}"),
+            Entity::ServiceOrder => format!("/service-orders/{id}"),
         }
     }
 
@@ -132,6 +148,7 @@ impl Entity {
         match self {
             Entity::Complaint => Permission::HandleComplaints,
             Entity::Capa => Permission::ManageCapa,
+            Entity::ServiceOrder => Permission::WorkOrders,
         }
     }
 }
@@ -300,6 +317,12 @@ async fn check_view(st: &AppState, ctx: &Ctx, e: Entity, id: i64) -> AppResult<i
             if !repo::capa_exists(&mut h.c(), org, id).await? {
                 return Err(AppError::NotFound);
             }
+            Ok(org)
+        }
+        Entity::ServiceOrder => {
+            let org = ctx.require(Permission::ViewService)?.id;
+            let mut h = st.db.acquire().await?;
+            store::maintenance::orders::get(&mut h.c(), org, id).await?;
             Ok(org)
         }
     }
@@ -807,6 +830,15 @@ async fn upload_capa_page(
     upload_page(st, ctx, Entity::Capa, id, mp).await
 }
 
+async fn upload_order_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    upload_page(st, ctx, Entity::ServiceOrder, id, mp).await
+}
+
 async fn delete_page(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -952,6 +984,32 @@ pub async fn upload_capa_attachment(
     mp: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
     upload_api(st, ctx, Entity::Capa, id, mp).await
+}
+
+/// Attachments of a service order (metadata only).
+#[utoipa::path(get, path = "/api/v1/service-orders/{id}/attachments", tag = "maintenance", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<AttachmentMeta>), (status = 404)), security(("bearer" = [])))]
+pub async fn list_order_attachments(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    Ok(axum::Json(list_for(&st, &ctx, "service_order", id).await?).into_response())
+}
+
+/// Attach a file (a photo of a checklist item, a signed form) to a service order.
+#[utoipa::path(post, path = "/api/v1/service-orders/{id}/attachments", tag = "maintenance", params(("id" = i64, Path)),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentMeta), (status = 403), (status = 404),
+        (status = 422, description = "on `file`: required, attachment_empty, attachment_type, attachment_mismatch or attachment_too_big")),
+    security(("bearer" = [])))]
+pub async fn upload_order_attachment(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    upload_api(st, ctx, Entity::ServiceOrder, id, mp).await
 }
 
 /// Download an attachment's bytes (type as stored; `Content-Disposition` with the name).

@@ -62,7 +62,10 @@ const DEPARTMENTS: i64 = 200;
 /// Bars of the Pareto chart before the rest are summed into one.
 const PARETO_BARS: usize = 15;
 /// From this many closed complaints in the interval on, the percentiles walk the
-/// resolution index instead of sorting (measured: sorting 20,000 rows ≈ walking 1 M).
+/// resolution index instead of sorting them (SQLite with its index, no part or department
+/// filter). Sorting costs about 0.4 µs per closed complaint of the interval, the walk about
+/// 30 ns per closed complaint of the organization it passes (measured at 1 M): below this
+/// the sort stays under ~10 ms, above it the walk is bounded by the organization's size.
 const WALK_FROM: i64 = 20_000;
 
 /// The dimension of the Pareto chart.
@@ -284,7 +287,7 @@ pub fn rank(n: i64, num: i64, den: i64) -> i64 {
     (n - 1).max(0) * num / den
 }
 
-/// Today's local date and the interval's bounds, checked.
+/// The receipt interval, checked: its local days, their instants, and its months.
 struct Interval {
     from: String,
     to: String,
@@ -388,24 +391,29 @@ struct Raw {
 }
 
 async fn read(st: &AppState, f: &FigureFilter, s: &ShipFilter, iv: &Interval) -> AppResult<Raw> {
-    let plan = Plan::for_filter(f);
+    let how = {
+        let mut h = st.db.acquire().await?;
+        repo::strategy(&mut h.c()).await?
+    };
+    let plan = Plan::choose(f, how);
+    let narrowed = f.part_no.is_some() || f.department_id.is_some();
     let first = async {
         let mut h = st.db.acquire().await?;
         let t = repo::totals(&mut h.c(), f).await?;
-        let walk = plan == Plan::Seek && t.closed >= WALK_FROM;
+        let walk = how.walk && !narrowed && t.closed >= WALK_FROM;
         let (p50, p90) = if t.closed > 0 {
             (
-                repo::resolution_at(&mut h.c(), f, rank(t.closed, 1, 2), walk).await?,
-                repo::resolution_at(&mut h.c(), f, rank(t.closed, 9, 10), walk).await?,
+                repo::resolution_at(&mut h.c(), f, rank(t.closed, 1, 2), t.closed, walk).await?,
+                repo::resolution_at(&mut h.c(), f, rank(t.closed, 9, 10), t.closed, walk).await?,
             )
         } else {
             (None, None)
         };
-        let months = repo::by_month(&mut h.c(), f, &iv.months).await?;
-        Ok::<_, AppError>((t, p50, p90, months))
+        Ok::<_, AppError>((t, p50, p90))
     };
     let second = async {
         let mut h = st.db.acquire().await?;
+        let months = repo::by_month(&mut h.c(), f, &iv.months).await?;
         let causes = repo::by_cause(&mut h.c(), f, plan).await?;
         let parts = if let Some(p) = &f.part_no {
             // One part number: its count is the total, no query needed (filled in below).
@@ -417,9 +425,9 @@ async fn read(st: &AppState, f: &FigureFilter, s: &ShipFilter, iv: &Interval) ->
         let units = repo::units_shipped(&mut h.c(), s, f.part_no.as_deref()).await?;
         let names: Vec<String> = parts.iter().filter_map(|p| p.0.clone()).collect();
         let part_units = repo::units_by_part(&mut h.c(), s, &names).await?;
-        Ok::<_, AppError>((causes, parts, departments, units, part_units))
+        Ok::<_, AppError>((months, causes, parts, departments, units, part_units))
     };
-    let ((t, p50, p90, months), (causes, mut parts, departments, units, part_units)) =
+    let ((t, p50, p90), (months, causes, mut parts, departments, units, part_units)) =
         tokio::try_join!(first, second)?;
     for p in parts.iter_mut().filter(|p| p.1 < 0) {
         p.1 = t.total;

@@ -83,6 +83,8 @@ struct Form {
     implementation: String,
     visit_satisfied: bool,
     visit_unsatisfied: bool,
+    /// Times an unsatisfied return visit reopened it.
+    reopen_count: i64,
     visit_note: String,
 }
 
@@ -174,7 +176,8 @@ fn form(tr: &Tr, d: &Detail, now: i64) -> Form {
         approvals,
         implementation: text(&c.implementation),
         visit_satisfied: c.visit_result.as_deref() == Some("satisfied"),
-        visit_unsatisfied: c.visit_result.as_deref() == Some("unsatisfied") || c.reopen_count > 0,
+        visit_unsatisfied: c.visit_result.as_deref() == Some("unsatisfied"),
+        reopen_count: c.reopen_count,
         visit_note: text(&c.visit_note),
     }
 }

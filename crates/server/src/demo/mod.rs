@@ -290,6 +290,15 @@ pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<Dem
     // Complaints through the real service: a few dozen, whatever the scale (bulk volume for
     // benchmarks is the bench's job).
     complaints::generate(st, org, &who, 40).await?;
+    // Maintenance: the seed's three checklist levels, parts and stock, plans and their orders.
+    {
+        let now = st.now();
+        let mut tx = st.db.begin().await?;
+        crate::maintenance::checklists::seed_demo(&mut tx, org, now).await?;
+        tx.commit().await?;
+    }
+    crate::maintenance::parts::seed_demo(st, org).await?;
+    crate::maintenance::plans::seed_demo(st, org).await?;
     Ok(Some(DemoReport {
         org_id: org,
         users,

@@ -391,6 +391,48 @@ async fn figures_of_a_known_set() {
         let (d1, d2) = seed(&app, other).await;
         let api = app.api(&app.token(app.admin_id, app.org).await);
 
+        // the same answers without and with the optional indexes (Group, then Seek)
+        let urls = [
+            Q.to_string(),
+            format!("{Q}&by=class"),
+            format!("{Q}&by=product"),
+            format!("{Q}&by=department"),
+            format!("{Q}&part_no=P-100"),
+            format!("{Q}&department_id={d2}"),
+        ];
+        let mut before = Vec::new();
+        for u in &urls {
+            before.push(api.get(u).await.1);
+        }
+        let how = {
+            let mut h = app.st.db.acquire().await.unwrap();
+            repo::strategy(&mut h.c()).await.unwrap()
+        };
+        assert_eq!(how, repo::Strategy::default());
+        for q in [
+            "CREATE INDEX complaints_org_fault ON complaints (org_id, fault_category, class, received_at)",
+            "CREATE INDEX complaints_org_dept_received ON complaints (org_id, responsible_department_id, received_at)",
+            "CREATE INDEX complaints_org_resolution_received ON complaints (org_id, resolution_secs, received_at)",
+        ] {
+            sql(&app, q.to_string()).await;
+        }
+        let how = {
+            let mut h = app.st.db.acquire().await.unwrap();
+            repo::strategy(&mut h.c()).await.unwrap()
+        };
+        // SQLite seeks and walks with them; PostgreSQL keeps grouping and sorting
+        let sqlite = app.backend == Backend::Sqlite;
+        assert_eq!(
+            how,
+            repo::Strategy {
+                seek: sqlite,
+                walk: sqlite
+            }
+        );
+        for (u, b) in urls.iter().zip(&before) {
+            assert_eq!(&api.get(u).await.1, b, "{u}");
+        }
+
         let (st, f) = api.get(Q).await;
         assert_eq!(st, 200, "{f}");
         assert_eq!(f["from"], "2025-01-01");
@@ -804,10 +846,7 @@ async fn printed_forms_show_the_complaint() {
         let app = spawn_app(be).await;
         let id = full_complaint(&app, app.org, "TS-2025-000042", app.admin_id).await;
         let other = app.other_org("beta", "beta_admin").await;
-        let beta_admin = {
-            let s = app.login("beta_admin").await;
-            s
-        };
+        let beta_admin = app.login("beta_admin").await;
         let other_id = full_complaint(&app, other, "TS-2025-000001", app.admin_id).await;
         let s = app.login("admin").await;
 

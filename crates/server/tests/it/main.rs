@@ -24,3 +24,7 @@ mod complaints_attachments;
 mod complaints_capa;
 mod complaints_settings;
 mod complaints_figures;
+mod maint_parts;
+mod maint_plans;
+mod maint_orders;
+mod e2e_maintenance;

@@ -310,6 +310,17 @@ impl Browser {
         std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))
     }
 
+    /// Resizes the browser window to `width` × `height` CSS pixels (e.g. 390 × 844, a phone).
+    pub async fn set_window(&self, width: u32, height: u32) -> Result<()> {
+        self.cmd(
+            Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await
+        .map(drop)
+    }
+
     /// Quits the browser, stops chromedriver and removes the profile directory.
     pub async fn close(mut self) -> Result<()> {
         let quit = self.cmd(Method::DELETE, "", None).await.map(drop);

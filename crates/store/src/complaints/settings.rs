@@ -101,15 +101,13 @@ pub async fn put(c: &mut Conn<'_>, org: i64, s: &Settings, now: i64) -> StoreRes
 /// Takes the next sequence number of `year` (in the caller's transaction, so numbers never
 /// repeat and gaps only come from rolled-back registrations).
 pub async fn next_number(c: &mut Conn<'_>, org: i64, year: i64) -> StoreResult<i64> {
-    let r: Option<(i64,)> = on!(c, x => sqlx::query_as(
-        "UPDATE complaint_counters SET next = next + 1 WHERE org_id = $1 AND year = $2 RETURNING next - 1")
-        .bind(org).bind(year).fetch_optional(x).await)?;
-    if let Some((n,)) = r {
-        return Ok(n);
-    }
-    run!(c, x => sqlx::query("INSERT INTO complaint_counters (org_id, year, next) VALUES ($1, $2, 2)")
-        .bind(org).bind(year).execute(x).await)?;
-    Ok(1)
+    // One upsert: two first complaints of a year at once must not clash on the insert.
+    let (n,): (i64,) = on!(c, x => sqlx::query_as(
+        "INSERT INTO complaint_counters (org_id, year, next) VALUES ($1, $2, 2)
+         ON CONFLICT (org_id, year) DO UPDATE SET next = complaint_counters.next + 1
+         RETURNING next - 1")
+        .bind(org).bind(year).fetch_one(x).await)?;
+    Ok(n)
 }
 
 /// Working-time budgets (minutes) for one severity and contract level ('' = any contract).

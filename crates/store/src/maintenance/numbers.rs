@@ -3,19 +3,17 @@
 
 use crate::db::Conn;
 use crate::error::StoreResult;
-use crate::{on, run};
+use crate::on;
 
 /// Reserves `n` consecutive sequence numbers of `year`; returns the first.
 pub async fn reserve(c: &mut Conn<'_>, org: i64, year: i64, n: i64) -> StoreResult<i64> {
-    let r: Option<(i64,)> = on!(c, x => sqlx::query_as(
-        "UPDATE service_order_counters SET next = next + $3 WHERE org_id = $1 AND year = $2 RETURNING next - $3")
-        .bind(org).bind(year).bind(n).fetch_optional(x).await)?;
-    if let Some((first,)) = r {
-        return Ok(first);
-    }
-    run!(c, x => sqlx::query("INSERT INTO service_order_counters (org_id, year, next) VALUES ($1, $2, $3)")
-        .bind(org).bind(year).bind(1 + n).execute(x).await)?;
-    Ok(1)
+    // One upsert: two first orders of a year at once must not clash on the insert.
+    let (first,): (i64,) = on!(c, x => sqlx::query_as(
+        "INSERT INTO service_order_counters (org_id, year, next) VALUES ($1, $2, 1 + $3)
+         ON CONFLICT (org_id, year) DO UPDATE SET next = service_order_counters.next + $3
+         RETURNING next - $3")
+        .bind(org).bind(year).bind(n).fetch_one(x).await)?;
+    Ok(first)
 }
 
 /// The number of sequence `seq` of `year`.
