@@ -911,7 +911,11 @@ async fn act(
     }
     .await;
     match res {
-        Ok(c) => Ok(see_other(&format!("/complaints/{}{}", c.id, flash_query(&action)))),
+        Ok(c) => Ok(see_other(&format!(
+            "/complaints/{}{}",
+            c.id,
+            flash_query(&action)
+        ))),
         Err(e) => refused(&st, &ctx, &uri, id, &action, &f, e).await,
     }
 }
@@ -996,7 +1000,11 @@ async fn decide(
         Ok(c) => Ok(see_other(&format!(
             "/complaints/{}{}",
             c.id,
-            if approved { "?ok=approved" } else { "?ok=rejected" }
+            if approved {
+                "?ok=approved"
+            } else {
+                "?ok=rejected"
+            }
         ))),
         Err(e) => refused(&st, &ctx, &uri, id, "decide", &f, e).await,
     }

@@ -391,7 +391,8 @@ async fn figures_of_a_known_set() {
         let (d1, d2) = seed(&app, other).await;
         let api = app.api(&app.token(app.admin_id, app.org).await);
 
-        // the same answers without and with the optional indexes (Group, then Seek)
+        // the same answers with the migration's indexes (SQLite seeks and walks them) and
+        // without them (grouping and sorting, as PostgreSQL always does)
         let urls = [
             Q.to_string(),
             format!("{Q}&by=class"),
@@ -400,27 +401,10 @@ async fn figures_of_a_known_set() {
             format!("{Q}&part_no=P-100"),
             format!("{Q}&department_id={d2}"),
         ];
-        let mut before = Vec::new();
-        for u in &urls {
-            before.push(api.get(u).await.1);
-        }
         let how = {
             let mut h = app.st.db.acquire().await.unwrap();
             repo::strategy(&mut h.c()).await.unwrap()
         };
-        assert_eq!(how, repo::Strategy::default());
-        for q in [
-            "CREATE INDEX complaints_org_fault ON complaints (org_id, fault_category, class, received_at)",
-            "CREATE INDEX complaints_org_dept_received ON complaints (org_id, responsible_department_id, received_at)",
-            "CREATE INDEX complaints_org_resolution_received ON complaints (org_id, resolution_secs, received_at)",
-        ] {
-            sql(&app, q.to_string()).await;
-        }
-        let how = {
-            let mut h = app.st.db.acquire().await.unwrap();
-            repo::strategy(&mut h.c()).await.unwrap()
-        };
-        // SQLite seeks and walks with them; PostgreSQL keeps grouping and sorting
         let sqlite = app.backend == Backend::Sqlite;
         assert_eq!(
             how,
@@ -429,6 +413,22 @@ async fn figures_of_a_known_set() {
                 walk: sqlite
             }
         );
+        let mut before = Vec::new();
+        for u in &urls {
+            before.push(api.get(u).await.1);
+        }
+        for q in [
+            "DROP INDEX complaints_org_fault",
+            "DROP INDEX complaints_org_dept_received",
+            "DROP INDEX complaints_org_resolution_received",
+        ] {
+            sql(&app, q.to_string()).await;
+        }
+        let how = {
+            let mut h = app.st.db.acquire().await.unwrap();
+            repo::strategy(&mut h.c()).await.unwrap()
+        };
+        assert_eq!(how, repo::Strategy::default());
         for (u, b) in urls.iter().zip(&before) {
             assert_eq!(&api.get(u).await.1, b, "{u}");
         }
@@ -662,8 +662,13 @@ async fn figures_of_a_known_set() {
             department_id: Some(d1),
             ..full.clone()
         };
+        // beta's three are closed after 100 h each: ties
+        let ties = FigureFilter {
+            org: other,
+            ..full.clone()
+        };
         let mut h = app.st.db.acquire().await.unwrap();
-        for f in [&full, &narrowed] {
+        for f in [&full, &narrowed, &ties] {
             let mut a = repo::by_cause(&mut h.c(), f, Plan::Group).await.unwrap();
             let mut b = repo::by_cause(&mut h.c(), f, Plan::Seek).await.unwrap();
             a.sort();
@@ -681,12 +686,25 @@ async fn figures_of_a_known_set() {
                     .await
                     .unwrap()
             );
-            for k in 0..7 {
-                assert_eq!(
-                    repo::resolution_at(&mut h.c(), f, k, false).await.unwrap(),
-                    repo::resolution_at(&mut h.c(), f, k, true).await.unwrap()
-                );
+            // every position, read from either end, walking or sorting, agrees with the
+            // ascending order
+            let n = repo::totals(&mut h.c(), f).await.unwrap().closed;
+            let mut sorted = Vec::new();
+            for k in 0..n {
+                let a = repo::resolution_at(&mut h.c(), f, k, n, false)
+                    .await
+                    .unwrap();
+                let b = repo::resolution_at(&mut h.c(), f, k, n, true)
+                    .await
+                    .unwrap();
+                let asc = repo::resolution_at(&mut h.c(), f, k, i64::MAX, false)
+                    .await
+                    .unwrap();
+                assert_eq!(a, b);
+                assert_eq!(a, asc, "position {k} from the top and the bottom");
+                sorted.push(a.unwrap());
             }
+            assert!(sorted.windows(2).all(|w| w[0] <= w[1]), "{sorted:?}");
         }
         assert_eq!(
             repo::by_part(&mut h.c(), &full, Plan::Seek, 2)
@@ -698,10 +716,16 @@ async fn figures_of_a_known_set() {
             ]
         );
         assert_eq!(
-            repo::resolution_at(&mut h.c(), &full, 7, true)
+            repo::resolution_at(&mut h.c(), &full, 7, 7, true)
                 .await
                 .unwrap(),
             None
+        );
+        assert_eq!(
+            repo::resolution_at(&mut h.c(), &full, 6, 7, true)
+                .await
+                .unwrap(),
+            Some(20 * 3600)
         );
     }
 }

@@ -961,3 +961,72 @@ async fn scheduler_100k_units() {
         assert_eq!(again.created, 0);
     }
 }
+
+#[tokio::test]
+async fn demo_plans_use_the_three_levels() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        // Without the checklist levels the demo plans are skipped.
+        server::maintenance::plans::seed_demo(&app.st, app.org)
+            .await
+            .unwrap();
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM maintenance_plans".into()).await,
+            0
+        );
+        for code in ["routine", "quarterly", "annual"] {
+            template(&app, app.org, code).await;
+        }
+        let cu = customer(&app, app.org, "华东机械").await;
+        for (k, part_no) in ["AC-100", "AC-200", "AC-300"].iter().enumerate() {
+            let p = product(&app, app.org, part_no).await;
+            for i in 0..(5 - k) {
+                unit(
+                    &app,
+                    app.org,
+                    &format!("SN-{part_no}-{i}"),
+                    p,
+                    cu,
+                    "in_service",
+                )
+                .await;
+            }
+        }
+        server::maintenance::plans::seed_demo(&app.st, app.org)
+            .await
+            .unwrap();
+        let codes = strings(
+            &app,
+            "SELECT DISTINCT t.code FROM maintenance_plans p JOIN checklist_templates t ON t.id = p.template_id
+             ORDER BY t.code"
+                .into(),
+        )
+        .await;
+        assert_eq!(codes, vec!["annual", "quarterly", "routine"]);
+        // One product plan, 3 quarterly, 3 annual and one floating unit plan.
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM maintenance_plans".into()).await,
+            8
+        );
+        let routine_units = scalar(
+            &app,
+            "SELECT COUNT(DISTINCT o.equipment_id) FROM service_orders o JOIN maintenance_plans p ON p.id = o.plan_id
+             WHERE p.product_id IS NOT NULL"
+                .into(),
+        )
+        .await;
+        assert_eq!(routine_units, 5, "every unit of the busiest product");
+        let plans_with_orders = scalar(
+            &app,
+            "SELECT COUNT(DISTINCT plan_id) FROM service_orders".into(),
+        )
+        .await;
+        assert_eq!(plans_with_orders, 8);
+        let audited = scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'maintenance_plan' AND action = 'create'".into(),
+        )
+        .await;
+        assert_eq!(audited, 8);
+    }
+}

@@ -167,7 +167,13 @@ CREATE TABLE complaints (
     version BIGINT NOT NULL,
     UNIQUE (org_id, number)
 );
-CREATE INDEX complaints_org_received ON complaints (org_id, received_at);
+-- Figures read these without touching the table (the names are looked up by
+-- store::complaints::figures on SQLite); the first also serves the newest-first list.
+CREATE INDEX complaints_org_figures ON complaints (org_id, received_at, class, resolution_secs, reopen_count,
+    repeat_count, ack_met, response_met, remedy_met, close_met, fault_category, part_no, responsible_department_id);
+CREATE INDEX complaints_org_fault ON complaints (org_id, fault_category, class, received_at);
+CREATE INDEX complaints_org_dept_received ON complaints (org_id, responsible_department_id, received_at, class,
+    fault_category, part_no, resolution_secs, reopen_count, repeat_count, ack_met, response_met, remedy_met, close_met);
 CREATE INDEX complaints_org_status_due ON complaints (org_id, status, next_due);
 CREATE INDEX complaints_org_next_due ON complaints (org_id, next_due);
 CREATE INDEX complaints_org_warn ON complaints (warn_at);
@@ -177,7 +183,11 @@ CREATE INDEX complaints_org_department ON complaints (org_id, responsible_depart
 CREATE INDEX complaints_org_month ON complaints (org_id, month);
 CREATE INDEX complaints_org_part ON complaints (org_id, part_no, received_at);
 CREATE INDEX complaints_org_serial ON complaints (org_id, serial, received_at);
-CREATE INDEX complaints_org_resolution ON complaints (org_id, resolution_secs);
+CREATE INDEX complaints_org_resolution_received ON complaints (org_id, resolution_secs, received_at);
+-- Units shipped in an interval (complaints per 1,000 units) without scanning every order.
+CREATE INDEX orders_org_ship ON orders (org_id, ship_date);
+DROP INDEX order_lines_order;
+CREATE INDEX order_lines_order_product ON order_lines (order_id, product_id, quantity);
 
 -- Intervals while the complaint waits on the customer: the SLA clock stops.
 CREATE TABLE complaint_pauses (

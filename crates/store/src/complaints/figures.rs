@@ -199,7 +199,7 @@ pub async fn by_cause(
                 q.push(" GROUP BY c.fault_category, c.class");
             }
             Plan::Seek => {
-                // Needs complaints (org_id, fault_category, class, received_at).
+                // Walks complaints_org_fault (org_id, fault_category, class, received_at).
                 q.push("WITH RECURSIVE f(v) AS (SELECT MIN(c.fault_category) FROM complaints c WHERE c.org_id = ")
                     .push_bind(f.org)
                     .push(" UNION ALL SELECT (SELECT MIN(c.fault_category) FROM complaints c WHERE c.org_id = ")
@@ -270,7 +270,7 @@ pub async fn by_department(
                     .push_bind(f.org);
             }
             Plan::Seek => {
-                // Needs complaints (org_id, responsible_department_id, received_at).
+                // Walks complaints_org_dept_received (org_id, responsible_department_id, received_at).
                 q.push("SELECT g.id, g.name, g.n FROM (SELECT d.id AS id, d.name AS name, (SELECT COUNT(*) FROM complaints c");
                 push_where(&mut q, f);
                 q.push(" AND c.responsible_department_id = d.id) AS n FROM departments d WHERE d.org_id = ")

@@ -506,11 +506,7 @@ where
         q.push(" AND c.received_at < ").push_bind(v);
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let like = format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace(['\\', '%', '_'], "")
-        );
+        let like = format!("%{}%", text.to_lowercase().replace(['\\', '%', '_'], ""));
         q.push(" AND (LOWER(c.number) LIKE ")
             .push_bind(like.clone());
         q.push(" OR LOWER(c.customer_name) LIKE ")

@@ -287,8 +287,7 @@ pub fn reliability(s: &RepairSums) -> Reliability {
         mttr_hours: (s.timed > 0)
             .then(|| round_to(s.repair_secs as f64 / s.timed as f64 / 3600.0, 1)),
         timed: s.timed,
-        mtbf_days: (s.gaps > 0)
-            .then(|| round_to(s.span_secs as f64 / s.gaps as f64 / 86_400.0, 1)),
+        mtbf_days: (s.gaps > 0).then(|| round_to(s.span_secs as f64 / s.gaps as f64 / 86_400.0, 1)),
         intervals: s.gaps,
         first_time_fix: rate(s.first_time_fix, s.fix_judged),
         repeat_30d: rate(s.repeats, s.repairs),
@@ -441,8 +440,7 @@ fn assemble(
     rep: repo::Repairs,
 ) -> Figures {
     // Days into months: a loop over at most one row per day of the interval.
-    let mut months: Vec<(String, i64, i64)> =
-        iv.months.iter().map(|m| (m.clone(), 0, 0)).collect();
+    let mut months: Vec<(String, i64, i64)> = iv.months.iter().map(|m| (m.clone(), 0, 0)).collect();
     let (mut due, mut on_time) = (0, 0);
     for (day, d, o) in days {
         due += d;
@@ -489,13 +487,17 @@ fn assemble(
         overdue: Backlog {
             as_of: today.to_string(),
             total: backlog.0 + backlog.1 + backlog.2,
-            buckets: [("1_7", backlog.0), ("8_30", backlog.1), ("over_30", backlog.2)]
-                .into_iter()
-                .map(|(k, n)| AgeBucket {
-                    bucket: k.into(),
-                    n,
-                })
-                .collect(),
+            buckets: [
+                ("1_7", backlog.0),
+                ("8_30", backlog.1),
+                ("over_30", backlog.2),
+            ]
+            .into_iter()
+            .map(|(k, n)| AgeBucket {
+                bucket: k.into(),
+                n,
+            })
+            .collect(),
         },
         repairs: reliability(&rep.total),
         repairs_by_product: rep

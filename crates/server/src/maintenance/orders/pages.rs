@@ -487,14 +487,9 @@ async fn detail_page(
     let d = service::detail(st, ctx, id).await?;
     let org = ctx.org()?.id;
     let engineers = service::engineers(st, org).await?;
-    let att = crate::complaints::attachments::AttachmentsBlock::load(
-        st,
-        ctx,
-        uri,
-        "service_order",
-        id,
-    )
-    .await?;
+    let att =
+        crate::complaints::attachments::AttachmentsBlock::load(st, ctx, uri, "service_order", id)
+            .await?;
     let s = Shell::load(st, ctx, uri, "service_orders.detail").await?;
     render_status(
         status,

@@ -7,6 +7,7 @@
 //! once, and the number counter's row lock (taken before the last existence check) keeps
 //! numbers free of gaps.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use domain::calendar::WorkCalendar;
@@ -65,12 +66,12 @@ pub async fn run_scheduler(db: &Db, now: i64) -> AppResult<SchedulerReport> {
     let mut cals: HashMap<i64, WorkCalendar> = HashMap::new();
     let mut rep = SchedulerReport::default();
     for p in &plans {
-        if !cals.contains_key(&p.org_id) {
-            let mut h = db.acquire().await?;
-            cals.insert(p.org_id, sla::calendar(&mut h.c(), p.org_id).await?);
-        }
-        let Some(cal) = cals.get(&p.org_id) else {
-            continue;
+        let cal = match cals.entry(p.org_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let mut h = db.acquire().await?;
+                v.insert(sla::calendar(&mut h.c(), p.org_id).await?)
+            }
         };
         rep.add(run(db, p, cal, now).await?);
     }
@@ -322,7 +323,6 @@ async fn run(db: &Db, p: &SchedPlan, cal: &WorkCalendar, now: i64) -> AppResult<
     };
     let ms = started.elapsed().as_millis() as u64;
     let load_ms = loaded.as_millis() as u64;
-    eprintln!("TIMING plan {} load {load_ms} total {ms}", p.id);
     if rep.created + rep.cancelled + rep.restored > 0 {
         tracing::info!(
             plan = p.id,
