@@ -178,6 +178,9 @@ async fn annual_visit_on_a_phone_with_a_failed_item_a_repair_order_and_sign_off(
     let b = Browser::start_with_lang(Some("zh-CN")).await.unwrap();
     b.set_window(390, 844).await.unwrap();
     sign_in(&b, &app, "engineer", &demo.password).await;
+    // PM compliance before the visit (the annual order is due today and still open).
+    b.goto(&app.url("/maintenance/figures")).await.unwrap();
+    let pm_before = b.text("#fig-pm").await.unwrap();
     // My orders → the annual visit → the work page.
     b.goto(&app.url(&format!("/service-orders?view=mine&q={number}")))
         .await
@@ -276,6 +279,9 @@ async fn annual_visit_on_a_phone_with_a_failed_item_a_repair_order_and_sign_off(
     let (_, d) = manager.get(&format!("/api/v1/service-orders/{id}")).await;
     assert_eq!(d["order"]["status"], "accepted");
     assert_eq!(d["failed"], json!([motor]));
-    // PM compliance lives on /maintenance/figures (another part): checked there once it exists.
+    // Completed on time: PM compliance moved.
+    b.goto(&app.url("/maintenance/figures")).await.unwrap();
+    let pm_after = b.text("#fig-pm").await.unwrap();
+    assert_ne!(pm_before, pm_after, "PM compliance updates after the visit");
     b.close().await.unwrap();
 }
