@@ -39,17 +39,17 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     paths(api_figures),
     components(schemas(
-        Figures,
-        Compliance,
-        MonthCompliance,
-        GroupCompliance,
-        Breakdown,
-        Backlog,
-        AgeBucket,
-        Rate,
-        Reliability,
-        ProductReliability,
-        UnitReliability
+        MaintFigures,
+        PmCompliance,
+        PmMonth,
+        PmGroup,
+        PmBreakdown,
+        OverdueBacklog,
+        OverdueAge,
+        MaintRate,
+        RepairFigures,
+        ProductRepairs,
+        UnitRepairs
     ))
 )]
 pub struct Api;
@@ -117,7 +117,7 @@ pub struct Request {
 
 /// Orders done on time of those due.
 #[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
-pub struct Compliance {
+pub struct PmCompliance {
     /// Maintenance orders due (not cancelled).
     pub due: i64,
     /// Of those, completed by the end of the due day (local time).
@@ -128,7 +128,7 @@ pub struct Compliance {
 
 /// PM compliance of one month (by due date).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MonthCompliance {
+pub struct PmMonth {
     /// YYYY-MM.
     pub month: String,
     pub due: i64,
@@ -138,7 +138,7 @@ pub struct MonthCompliance {
 
 /// PM compliance of one engineer, product or customer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct GroupCompliance {
+pub struct PmGroup {
     /// The engineer (user), product or customer id; null: not set on the orders.
     pub id: Option<i64>,
     /// Display name (engineer), product name or customer name.
@@ -152,18 +152,18 @@ pub struct GroupCompliance {
 
 /// PM compliance by one dimension.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Breakdown {
+pub struct PmBreakdown {
     /// engineer, product or customer.
     pub dimension: String,
     /// The 50 groups with the most orders due.
-    pub groups: Vec<GroupCompliance>,
+    pub groups: Vec<PmGroup>,
     /// Everything beyond the groups listed.
-    pub rest: Compliance,
+    pub rest: PmCompliance,
 }
 
 /// Overdue maintenance orders of one age.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AgeBucket {
+pub struct OverdueAge {
     /// 1_7, 8_30 or over_30 (days past the due date).
     pub bucket: String,
     pub n: i64,
@@ -171,16 +171,16 @@ pub struct AgeBucket {
 
 /// Open maintenance orders past their due date, as of today.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Backlog {
+pub struct OverdueBacklog {
     /// The local date the ages are counted from.
     pub as_of: String,
     pub total: i64,
-    pub buckets: Vec<AgeBucket>,
+    pub buckets: Vec<OverdueAge>,
 }
 
 /// count / of, in % (one decimal).
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct Rate {
+pub struct MaintRate {
     pub count: i64,
     pub of: i64,
     pub percent: Option<f64>,
@@ -188,7 +188,7 @@ pub struct Rate {
 
 /// Repair figures of a set of repair orders.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct Reliability {
+pub struct RepairFigures {
     /// Repair orders reported in the interval (not cancelled).
     pub repairs: i64,
     /// Mean time to repair: mean of (completed − arrived on site) in hours (one decimal);
@@ -202,34 +202,34 @@ pub struct Reliability {
     /// Intervals between failures observed (the MTBF's count).
     pub intervals: i64,
     /// Completed repairs fixed the first time / completed repairs judged.
-    pub first_time_fix: Rate,
+    pub first_time_fix: MaintRate,
     /// Repairs whose unit had another repair completed in the 30 days before this one was
     /// reported / repairs.
-    pub repeat_30d: Rate,
+    pub repeat_30d: MaintRate,
 }
 
 /// Repair figures of one product.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProductReliability {
+pub struct ProductRepairs {
     /// Null: repairs with no product recorded.
     pub product_id: Option<i64>,
     pub part_no: Option<String>,
     pub name: Option<String>,
-    pub figures: Reliability,
+    pub figures: RepairFigures,
 }
 
 /// Repair figures of one unit.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UnitReliability {
+pub struct UnitRepairs {
     pub equipment_id: i64,
     pub serial: Option<String>,
     pub part_no: Option<String>,
-    pub figures: Reliability,
+    pub figures: RepairFigures,
 }
 
 /// Every maintenance figure of an interval.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Figures {
+pub struct MaintFigures {
     /// First local day counted.
     pub from: String,
     /// Last local day counted (inclusive).
@@ -238,19 +238,19 @@ pub struct Figures {
     pub engineer_id: Option<i64>,
     pub customer_id: Option<i64>,
     /// PM compliance of the maintenance orders due in the interval.
-    pub pm: Compliance,
+    pub pm: PmCompliance,
     /// Every month of the interval (YYYY-MM of the due date), zeros included.
-    pub pm_by_month: Vec<MonthCompliance>,
+    pub pm_by_month: Vec<PmMonth>,
     /// PM compliance by engineer, product or customer (`by`).
-    pub pm_by: Breakdown,
+    pub pm_by: PmBreakdown,
     /// Overdue backlog today (the interval does not apply; the other filters do).
-    pub overdue: Backlog,
+    pub overdue: OverdueBacklog,
     /// Repairs reported in the interval.
-    pub repairs: Reliability,
+    pub repairs: RepairFigures,
     /// The 30 products with the most repairs.
-    pub repairs_by_product: Vec<ProductReliability>,
+    pub repairs_by_product: Vec<ProductRepairs>,
     /// The 20 units with the most repairs.
-    pub repairs_by_unit: Vec<UnitReliability>,
+    pub repairs_by_unit: Vec<UnitRepairs>,
 }
 
 fn round_to(x: f64, places: i32) -> f64 {
@@ -263,16 +263,16 @@ fn percent(n: i64, of: i64) -> Option<f64> {
     (of > 0).then(|| round_to(n as f64 * 100.0 / of as f64, 1))
 }
 
-fn rate(count: i64, of: i64) -> Rate {
-    Rate {
+fn rate(count: i64, of: i64) -> MaintRate {
+    MaintRate {
         count,
         of,
         percent: percent(count, of),
     }
 }
 
-fn compliance(due: i64, on_time: i64) -> Compliance {
-    Compliance {
+fn compliance(due: i64, on_time: i64) -> PmCompliance {
+    PmCompliance {
         due,
         on_time,
         percent: percent(on_time, due),
@@ -281,8 +281,8 @@ fn compliance(due: i64, on_time: i64) -> Compliance {
 
 /// The averages of a group of repair sums (computed here from sums and counts: the same
 /// arithmetic on both databases).
-pub fn reliability(s: &RepairSums) -> Reliability {
-    Reliability {
+pub fn reliability(s: &RepairSums) -> RepairFigures {
+    RepairFigures {
         repairs: s.repairs,
         mttr_hours: (s.timed > 0)
             .then(|| round_to(s.repair_secs as f64 / s.timed as f64 / 3600.0, 1)),
@@ -374,13 +374,13 @@ pub fn interval(cal: &WorkCalendar, today: &str, r: &Request) -> Result<Interval
 }
 
 /// The figures of the whole organization matching `r`; 422 for a bad interval.
-pub async fn figures(st: &AppState, ctx: &Ctx, r: &Request) -> AppResult<Figures> {
+pub async fn figures(st: &AppState, ctx: &Ctx, r: &Request) -> AppResult<MaintFigures> {
     let org = ctx.require(Permission::ViewService)?.id;
     compute(st, org, st.now(), r).await
 }
 
 /// The figures of organization `org` at instant `now` (no permission check: callers check).
-pub async fn compute(st: &AppState, org: i64, now: i64, r: &Request) -> AppResult<Figures> {
+pub async fn compute(st: &AppState, org: i64, now: i64, r: &Request) -> AppResult<MaintFigures> {
     let cal = {
         let mut h = st.db.acquire().await?;
         crate::complaints::sla::calendar(&mut h.c(), org).await?
@@ -438,7 +438,7 @@ fn assemble(
     backlog: (i64, i64, i64),
     groups: Vec<repo::Group>,
     rep: repo::Repairs,
-) -> Figures {
+) -> MaintFigures {
     // Days into months: a loop over at most one row per day of the interval.
     let mut months: Vec<(String, i64, i64)> = iv.months.iter().map(|m| (m.clone(), 0, 0)).collect();
     let (mut due, mut on_time) = (0, 0);
@@ -453,7 +453,7 @@ fn assemble(
     let (listed_due, listed_on_time) = groups
         .iter()
         .fold((0, 0), |(a, b), g| (a + g.due, b + g.on_time));
-    Figures {
+    MaintFigures {
         from: iv.from.clone(),
         to: iv.to.clone(),
         product_id: r.product_id,
@@ -462,18 +462,18 @@ fn assemble(
         pm: compliance(due, on_time),
         pm_by_month: months
             .into_iter()
-            .map(|(month, d, o)| MonthCompliance {
+            .map(|(month, d, o)| PmMonth {
                 month,
                 due: d,
                 on_time: o,
                 percent: percent(o, d),
             })
             .collect(),
-        pm_by: Breakdown {
+        pm_by: PmBreakdown {
             dimension: r.by.as_str().into(),
             groups: groups
                 .into_iter()
-                .map(|g| GroupCompliance {
+                .map(|g| PmGroup {
                     id: g.id,
                     name: g.name,
                     part_no: g.code,
@@ -484,7 +484,7 @@ fn assemble(
                 .collect(),
             rest: compliance(due - listed_due, on_time - listed_on_time),
         },
-        overdue: Backlog {
+        overdue: OverdueBacklog {
             as_of: today.to_string(),
             total: backlog.0 + backlog.1 + backlog.2,
             buckets: [
@@ -493,7 +493,7 @@ fn assemble(
                 ("over_30", backlog.2),
             ]
             .into_iter()
-            .map(|(k, n)| AgeBucket {
+            .map(|(k, n)| OverdueAge {
                 bucket: k.into(),
                 n,
             })
@@ -503,7 +503,7 @@ fn assemble(
         repairs_by_product: rep
             .products
             .iter()
-            .map(|p| ProductReliability {
+            .map(|p| ProductRepairs {
                 product_id: p.id,
                 part_no: p.code.clone(),
                 name: p.name.clone(),
@@ -514,7 +514,7 @@ fn assemble(
             .units
             .iter()
             .filter_map(|u| {
-                Some(UnitReliability {
+                Some(UnitRepairs {
                     equipment_id: u.id?,
                     serial: u.code.clone(),
                     part_no: u.name.clone(),
@@ -550,7 +550,7 @@ pub struct FigureParams {
 /// customer), overdue backlog, MTBF / MTTR per product and unit, first-time-fix rate,
 /// repeat repairs within 30 days. Every role with access to service orders may read them.
 #[utoipa::path(get, path = "/api/v1/maintenance/figures", tag = "maintenance", params(FigureParams),
-    responses((status = 200, body = Figures),
+    responses((status = 200, body = MaintFigures),
         (status = 403, description = "no organization"),
         (status = 422, description = "bad interval: `date` on from/to, `figures_range_order` on to, `figures_range_long` on from")),
     security(("bearer" = [])))]

@@ -9,7 +9,7 @@ use domain::FieldErrors;
 use domain::auth::Permission;
 use serde::Deserialize;
 
-use super::{By, Figures, Rate, Reliability, Request, chart, figures};
+use super::{By, MaintFigures, MaintRate, RepairFigures, Request, chart, figures};
 use crate::app::AppState;
 use crate::auth::Ctx;
 use crate::error::{AppError, AppResult};
@@ -108,7 +108,7 @@ fn num_text(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_string(), |v| format!("{v:.1}"))
 }
 
-fn of_text(r: &Rate) -> String {
+fn of_text(r: &MaintRate) -> String {
     format!("{} / {}", r.count, r.of)
 }
 
@@ -142,7 +142,7 @@ fn query_with(q: &PageQ, by: By, key: &str, value: &str) -> String {
     serde_urlencoded::to_string(kept).unwrap_or_default()
 }
 
-fn repair_row(label: String, sub: String, f: &Reliability) -> RepairRow {
+fn repair_row(label: String, sub: String, f: &RepairFigures) -> RepairRow {
     RepairRow {
         label,
         sub,
@@ -154,7 +154,7 @@ fn repair_row(label: String, sub: String, f: &Reliability) -> RepairRow {
     }
 }
 
-fn view(tr: &Tr, q: &PageQ, by: By, fig: Figures) -> View {
+fn view(tr: &Tr, q: &PageQ, by: By, fig: MaintFigures) -> View {
     let t = |k: &str| tr.t(k).to_string();
     let months: Vec<chart::MonthBar> = fig
         .pm_by_month
