@@ -180,6 +180,7 @@ const Q: &str = "/api/v1/maintenance/figures?from=2024-01-01&to=2024-03-31";
 /// Units: U1 3 repairs (MTTR 2.0, MTBF 37.5, ftf 1 / 2, repeats 1 / 3), then U2 and U3 with 1.
 ///
 /// The other organization has one of each inside the interval, and an overdue order.
+#[allow(clippy::type_complexity)]
 async fn seed(app: &TestApp, other: i64) -> Set {
     let org = app.org;
     let e1 = app.user(org, "wang.gong", Role::Engineer).await;
@@ -1141,7 +1142,7 @@ async fn zz_scratch_explain() {
     for q in sqls.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
         let (explain, time) = (q.starts_with("EXPLAIN"), std::time::Instant::now());
         let rows: Vec<Vec<String>> = store::on!(&mut h.c(), x => {
-            use sqlx::{Column, Row};
+            use sqlx::Row;
             let rs = sqlx::query(sqlx::AssertSqlSafe(q.to_string())).fetch_all(&mut *x).await.unwrap();
             rs.iter().map(|r| (0..r.columns().len()).map(|i| r.try_get::<String, _>(i).or_else(|_| r.try_get::<i64, _>(i).map(|v| v.to_string())).unwrap_or_default()).collect()).collect()
         });
