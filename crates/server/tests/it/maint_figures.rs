@@ -1131,31 +1131,3 @@ async fn bench_one_million_orders() {
         }
     }
 }
-
-#[tokio::test]
-#[ignore]
-async fn zz_scratch_explain() {
-    let url = std::env::var("X_DB").unwrap();
-    let sqls = std::fs::read_to_string(std::env::var("X_SQL").unwrap()).unwrap();
-    let db = store::Db::connect(&url, 1).await.unwrap();
-    let mut h = db.acquire().await.unwrap();
-    for q in sqls.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-        let (explain, time) = (q.starts_with("EXPLAIN"), std::time::Instant::now());
-        let rows: Vec<Vec<String>> = store::on!(&mut h.c(), x => {
-            use sqlx::Row;
-            let rs = sqlx::query(sqlx::AssertSqlSafe(q.to_string())).fetch_all(&mut *x).await.unwrap();
-            rs.iter().map(|r| (0..r.columns().len()).map(|i| r.try_get::<String, _>(i).or_else(|_| r.try_get::<i64, _>(i).map(|v| v.to_string())).unwrap_or_default()).collect()).collect()
-        });
-        println!("=== {}", &q[..q.len().min(90)].replace('\n', " "));
-        if explain {
-            for r in &rows {
-                println!("  {}", r.join(" | "));
-            }
-        }
-        println!(
-            "  {} rows, {:.1} ms",
-            rows.len(),
-            time.elapsed().as_secs_f64() * 1000.0
-        );
-    }
-}
