@@ -215,3 +215,15 @@ CREATE TABLE service_order_counters (
     next BIGINT NOT NULL,
     PRIMARY KEY (org_id, year)
 );
+
+-- Figures read these partial indexes alone: PM compliance by due date, repairs by report
+-- time, and the repeat-repair check per unit.
+CREATE INDEX service_orders_org_pm ON service_orders
+    (org_id, kind, due_date, engineer_id, status, completed_at, product_id, customer_id)
+    WHERE kind = 'maintenance';
+CREATE INDEX service_orders_org_repairs ON service_orders
+    (org_id, kind, reported_at, status, equipment_id, product_id, engineer_id, customer_id,
+     arrived_at, completed_at, first_time_fix)
+    WHERE kind = 'repair';
+CREATE INDEX service_orders_org_unit_repairs ON service_orders (org_id, equipment_id, completed_at, kind)
+    WHERE kind = 'repair';
