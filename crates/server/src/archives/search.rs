@@ -63,15 +63,13 @@ pub async fn run(
         let scope = store::complaints::Scope::Staff {
             user_id: ctx.user_id,
         };
-        let mut keep = Vec::with_capacity(hits.len());
-        for x in hits {
-            if x.kind != "complaint"
-                || store::complaints::visible(&mut h.c(), org, scope, x.ref_id).await?
-            {
-                keep.push(x);
-            }
-        }
-        hits = keep;
+        let ids: Vec<i64> = hits
+            .iter()
+            .filter(|x| x.kind == "complaint")
+            .map(|x| x.ref_id)
+            .collect();
+        let seen = store::complaints::visible_ids(&mut h.c(), org, scope, &ids).await?;
+        hits.retain(|x| x.kind != "complaint" || seen.contains(&x.ref_id));
     }
     Ok(Some(hits))
 }

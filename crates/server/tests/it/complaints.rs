@@ -753,6 +753,26 @@ async fn departments_see_only_their_complaints_and_the_auditor_changes_nothing()
         // Confirming gives marketing a task, so marketing now sees it.
         let c = ok(&s.biz_staff, &c, "confirm", json!({})).await;
         assert_eq!(s.mkt_staff.get(&path).await.0, 200);
+        // Search shows staff only the complaints they may see.
+        let (_, hits) = s
+            .prd_staff
+            .get("/api/v1/search?q=%E5%8F%91%E7%A5%A8%E9%94%99%E8%AF%AF")
+            .await;
+        assert!(
+            !hits
+                .to_string()
+                .contains(&format!("\"ref_id\":{}", c["id"])),
+            "production must not find it: {hits}"
+        );
+        let (_, hits) = s
+            .mkt_staff
+            .get("/api/v1/search?q=%E5%8F%91%E7%A5%A8%E9%94%99%E8%AF%AF")
+            .await;
+        assert!(
+            hits.to_string()
+                .contains(&format!("\"ref_id\":{}", c["id"])),
+            "{hits}"
+        );
         // The auditor reads everything and changes nothing.
         assert_eq!(s.auditor.get(&path).await.0, 200);
         let (st, _) = act(&s.auditor, &c, "progress", json!({"message": "x"})).await;

@@ -597,3 +597,28 @@ pub async fn visible(c: &mut Conn<'_>, org: i64, scope: Scope, id: i64) -> Store
     })?;
     Ok(n > 0)
 }
+
+/// Which of `ids` are visible in `scope` (one query for a page of search hits).
+pub async fn visible_ids(
+    c: &mut Conn<'_>,
+    org: i64,
+    scope: Scope,
+    ids: &[i64],
+) -> StoreResult<Vec<i64>> {
+    if scope == Scope::All || ids.is_empty() {
+        return Ok(ids.to_vec());
+    }
+    let f = Filter::default();
+    let rows: Vec<(i64,)> = on!(c, x => {
+        let mut q = QueryBuilder::new("SELECT c.id FROM complaints c");
+        push_filter(&mut q, org, scope, &f);
+        q.push(" AND c.id IN (");
+        let mut s = q.separated(", ");
+        for id in ids {
+            s.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_as().fetch_all(x).await
+    })?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
