@@ -53,6 +53,12 @@ pub enum Permission {
     PlanMaintenance,
     /// Keep the parts list and stock (receipts and corrections).
     ManageParts,
+    /// See return visits, survey templates, studies and satisfaction statistics.
+    ViewSatisfaction,
+    /// Record return visits and enter survey answers taken by phone.
+    HandleVisits,
+    /// Edit survey templates, studies (samples, invitations) and the visit and trigger rules.
+    ManageSurveys,
 }
 
 impl Role {
@@ -117,6 +123,12 @@ impl Role {
             ),
             PlanMaintenance => matches!(self, Role::Admin | Role::Manager),
             ManageParts => matches!(self, Role::Admin | Role::Manager | Role::Staff),
+            ViewSatisfaction => true,
+            HandleVisits => matches!(
+                self,
+                Role::Admin | Role::Manager | Role::Engineer | Role::Staff
+            ),
+            ManageSurveys => matches!(self, Role::Admin | Role::Manager),
             ManageComplaintSettings => matches!(self, Role::Admin | Role::Manager),
             ManageCapa => matches!(
                 self,

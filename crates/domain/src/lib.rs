@@ -9,6 +9,7 @@ pub mod complaints;
 pub mod error;
 pub mod ids;
 pub mod maintenance;
+pub mod satisfaction;
 pub mod org;
 pub mod search;
 pub mod sla;

@@ -236,6 +236,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::complaints::openapi());
     doc.merge(crate::notices::Api::openapi());
     doc.merge(crate::maintenance::openapi());
+    doc.merge(crate::satisfaction::openapi());
     doc
 }
 

@@ -87,6 +87,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::archives::routes())
         .merge(crate::complaints::routes())
         .merge(crate::maintenance::routes())
+        .merge(crate::satisfaction::routes())
         .merge(crate::notices::routes())
         .merge(crate::admin::routes())
         .merge(crate::audit::routes())

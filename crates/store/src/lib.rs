@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod maintenance;
+pub mod satisfaction;
 pub mod migrate;
 pub mod notifications;
 pub mod org;

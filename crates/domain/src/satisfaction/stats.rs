@@ -1,0 +1,1 @@
+//! Placeholder: stats (being written).
