@@ -46,6 +46,7 @@ pub struct Shell {
     pub nav_complaint_settings: bool,
     pub nav_service: bool,
     pub nav_plans: bool,
+    pub nav_satisfaction: bool,
     /// Unread notifications of the user in this organization (the badge).
     pub unread: i64,
     pub read_only: bool,
@@ -108,8 +109,18 @@ impl Shell {
             unread,
             nav_service: ctx.can(Permission::ViewService),
             nav_plans: ctx.can(Permission::PlanMaintenance),
+            nav_satisfaction: ctx.can(Permission::ViewSatisfaction),
             read_only: ctx.org.as_ref().is_none_or(|o| o.role.read_only()),
         })
+    }
+
+    /// Whether the current page lies under one of the comma-separated `prefixes` (a menu).
+    pub fn section(&self, prefixes: &str) -> &'static str {
+        if prefixes.split(',').any(|p| self.path.starts_with(p)) {
+            "active"
+        } else {
+            ""
+        }
     }
 
     /// Whether the nav link for `prefix` is the current section.

@@ -2,6 +2,7 @@
 //! transaction and connection wrappers, and the `on!` macro that runs one SQL text on either.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -21,13 +22,23 @@ pub enum Backend {
 /// A connection pool on one of the two backends.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
 
-/// A write transaction (on SQLite begun with `BEGIN IMMEDIATE`).
+/// SQLite admits one writer at a time. Writers that find the database locked sleep in
+/// SQLite's busy handler (1, 2, 5, 10… ms) and retry, so under concurrent writes most time
+/// went to sleeping; waiting here instead hands the write lock over in FIFO order at once.
+#[derive(Clone, Debug)]
+pub struct WriteGate(Arc<tokio::sync::Semaphore>);
+
+/// A write transaction (on SQLite begun with `BEGIN IMMEDIATE` while holding the write gate;
+/// the transaction is declared first so it ends before the gate opens).
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -98,7 +109,10 @@ impl Db {
                 .max_connections(max_connections.max(1))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(
+                pool,
+                WriteGate(Arc::new(tokio::sync::Semaphore::new(1))),
+            ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Config(format!("database.url: {e}")))?;
@@ -119,7 +133,7 @@ impl Db {
     /// The engine behind this pool.
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -127,7 +141,15 @@ impl Db {
     /// Begins a write transaction.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, gate) => {
+                let permit = gate
+                    .0
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| StoreError::Config("database closed".into()))?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, permit)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -135,7 +157,7 @@ impl Db {
     /// Takes a connection for reads.
     pub async fn acquire(&self) -> StoreResult<Handle> {
         Ok(match self {
-            Db::Sqlite(p) => Handle::Sqlite(p.acquire().await?),
+            Db::Sqlite(p, _) => Handle::Sqlite(p.acquire().await?),
             Db::Postgres(p) => Handle::Postgres(p.acquire().await?),
         })
     }
@@ -143,7 +165,7 @@ impl Db {
     /// Closes the pool.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -164,7 +186,7 @@ impl Db {
     /// linearly by every query until then).
     pub async fn optimize(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 sqlx::query("PRAGMA optimize").execute(p).await?;
             }
             Db::Postgres(p) => {
@@ -180,7 +202,7 @@ impl Db {
     /// An online, consistent copy of a SQLite database into `dest` (`VACUUM INTO`).
     pub async fn backup_sqlite(&self, dest: &str) -> StoreResult<()> {
         match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 sqlx::query("VACUUM INTO $1").bind(dest).execute(p).await?;
                 Ok(())
             }
@@ -195,7 +217,7 @@ impl Tx {
     /// The connection inside the transaction.
     pub fn c(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(&mut *t),
             Tx::Postgres(t) => Conn::Postgres(&mut *t),
         }
     }
@@ -203,7 +225,7 @@ impl Tx {
     /// Commits.
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _permit) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
