@@ -28,7 +28,7 @@ pub fn routes() -> Router<AppState> {
 /// Query of the audit list (shared with the API).
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 pub struct AuditQ {
-    /// Record type: department, post, staff, user, membership, api_token, organization, customer, customer_contact, customer_site, outlet, product, order, equipment, meter_reading, complaint, complaint_task, attachment, capa, capa_action, work_calendar, complaint_settings, sla_target, approval_rule, responsibility_duty, part, stock_location, stock_move, engineer_profile, maintenance_plan, service_order, checklist_template, checklist_item.
+    /// Record type: department, post, staff, user, membership, api_token, organization, customer, customer_contact, customer_site, outlet, product, order, equipment, meter_reading, complaint, complaint_task, attachment, capa, capa_action, work_calendar, complaint_settings, sla_target, approval_rule, responsibility_duty, part, stock_location, stock_move, engineer_profile, maintenance_plan, service_order, checklist_template, checklist_item, survey_template, return_visit, visit_settings, study, study_invitation, survey_response.
     pub entity: Option<String>,
     /// Record id.
     pub entity_id: Option<String>,

@@ -46,9 +46,20 @@ pub enum Command {
     Migrate,
     /// Load the demo company (departments, posts, staff, one user per role).
     Demo {
-        /// Extra staff in multiples of 20.
+        /// Extra staff in multiples of 20; archives in units of 200 customers, 30 products,
+        /// 2,000 orders and 3,000 installed units.
         #[arg(long, default_value_t = 0)]
         scale: u32,
+        /// Also the benchmark volume, per scale unit: 800 more customers, 10,000 complaints
+        /// in every state, 10,000 service orders, a study with 1,000 responses of 20 answers
+        /// (`--scale 100 --volume`: 1,000,000 complaints; see bench/README.md).
+        #[arg(long)]
+        volume: bool,
+    },
+    /// Maintenance tools.
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
     },
     /// Manage user accounts.
     User {
@@ -145,6 +156,14 @@ pub enum ConfigCommand {
     Example,
     /// Load the configuration, print it (secrets redacted) and test the database connection.
     Check,
+}
+
+/// `maintenance` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum MaintenanceCommand {
+    /// Run the maintenance scheduler once now (what the jobs runner does periodically):
+    /// every active plan's orders inside its window, each created once.
+    Schedule,
 }
 
 /// `audit` subcommands.
@@ -379,7 +398,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::app::serve_on(st, listener).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { scale } => {
+        Command::Maintenance {
+            command: MaintenanceCommand::Schedule,
+        } => {
+            let db = open(&s).await?;
+            let t0 = std::time::Instant::now();
+            let r = crate::maintenance::plans::scheduler::run_scheduler(&db, crate::now())
+                .await
+                .map_err(app_err)?;
+            println!(
+                "plans {} units {} created {} cancelled {} restored {} in {:.3} s",
+                r.plans,
+                r.units,
+                r.created,
+                r.cancelled,
+                r.restored,
+                t0.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { scale, volume } => {
             let db = open(&s).await?;
             let st = AppState::new(db, s);
             if let Some((_, pw)) = ensure_admin(&st).await? {
@@ -388,16 +426,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let admin = admin_id(&st)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no admin user"))?;
-            match crate::demo::load(&st, admin, scale)
+            match crate::demo::load_with(&st, admin, scale, volume)
                 .await
                 .map_err(app_err)?
             {
-                Some(r) => println!(
-                    "demo company loaded (organization {}); demo users {} share the password: {}",
-                    r.org_id,
-                    r.users.join(", "),
-                    r.password
-                ),
+                Some(r) => {
+                    println!(
+                        "demo company loaded (organization {}); demo users {} share the password: {}",
+                        r.org_id,
+                        r.users.join(", "),
+                        r.password
+                    );
+                    if let Some(v) = r.volume {
+                        println!(
+                            "volume: {} customers, {} complaints ({} events, {} tasks), {} service orders, study {} with {} responses and {} answers",
+                            v.customers,
+                            v.complaints,
+                            v.complaint_events,
+                            v.complaint_tasks,
+                            v.service_orders,
+                            v.study_id,
+                            v.responses,
+                            v.answers
+                        );
+                    }
+                }
                 None => println!("the demo company is already loaded"),
             }
             Ok(ExitCode::SUCCESS)

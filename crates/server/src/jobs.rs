@@ -26,6 +26,8 @@ pub const CAPA_OVERDUE: &str = "capa.overdue";
 pub const MAINTENANCE_SCHEDULER: &str = "maintenance.scheduler";
 /// Overdue service orders are flagged and escalated every hour.
 pub const ORDERS_OVERDUE: &str = "maintenance.overdue";
+/// Return visits are generated (complaints at their visit, sampled service orders) every 10 minutes.
+pub const SATISFACTION_VISITS: &str = "satisfaction.visits";
 
 fn handler<F, Fut>(f: F) -> Handler
 where
@@ -98,6 +100,13 @@ async fn maintenance_scheduler(db: Db, _job: Job) -> Result<(), String> {
     Ok(())
 }
 
+async fn satisfaction_visits(db: Db, _job: Job) -> Result<(), String> {
+    crate::satisfaction::visits::generate(&db, crate::now())
+        .await
+        .map(drop)
+        .map_err(|e| format!("{e:?}"))
+}
+
 async fn orders_overdue(db: Db, _job: Job) -> Result<(), String> {
     crate::maintenance::plans::run_overdue(&db, crate::now())
         .await
@@ -116,6 +125,7 @@ pub fn worker(db: Db, id: String) -> Worker {
     handlers.insert(CAPA_OVERDUE.into(), handler(capa_overdue));
     handlers.insert(MAINTENANCE_SCHEDULER.into(), handler(maintenance_scheduler));
     handlers.insert(ORDERS_OVERDUE.into(), handler(orders_overdue));
+    handlers.insert(SATISFACTION_VISITS.into(), handler(satisfaction_visits));
     Worker {
         db,
         id,
@@ -152,6 +162,10 @@ pub fn worker(db: Db, id: String) -> Worker {
             Periodic {
                 kind: ORDERS_OVERDUE,
                 every: 3600,
+            },
+            Periodic {
+                kind: SATISFACTION_VISITS,
+                every: 600,
             },
         ],
         lease: 600,

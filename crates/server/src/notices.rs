@@ -86,6 +86,7 @@ pub fn link(ref_kind: &str, ref_id: i64) -> Option<String> {
         "complaint" => Some(format!("/complaints/{ref_id}")),
         "capa" => Some(format!("/capas/{ref_id}")),
         "service_order" => Some(format!("/service-orders/{ref_id}")),
+        "return_visit" => Some(format!("/visits/{ref_id}")),
         _ => None,
     }
 }

@@ -257,7 +257,8 @@ async fn login_page(
     Ok((jar, render(&page)?).into_response())
 }
 
-fn csrf_cookie(st: &AppState, jar: CookieJar) -> (CookieJar, String) {
+/// The pre-sign-in CSRF value from its cookie, set when missing (sign-in and public answer forms).
+pub fn csrf_cookie(st: &AppState, jar: CookieJar) -> (CookieJar, String) {
     if let Some(c) = jar.get(CSRF_COOKIE)
         && c.value().len() == 32
     {

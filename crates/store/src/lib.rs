@@ -20,6 +20,7 @@ pub mod tenants;
 pub mod timeline;
 pub mod tokens;
 pub mod users;
+pub mod volume;
 
 pub use db::{Backend, Conn, Db, Handle, Tx};
 pub use error::{StoreError, StoreResult};

@@ -51,6 +51,8 @@ pub fn link(kind: &str, id: i64) -> String {
         "outlet" => format!("/archives/outlets/{id}"),
         k if k == "complaint" || k.starts_with("complaint_") => format!("/complaints/{id}"),
         "capa" => format!("/capas/{id}"),
+        "return_visit" => format!("/visits/{id}"),
+        "survey_response" => format!("/survey-responses/{id}"),
         k if k == "service_order" || k.starts_with("service_order_") => {
             format!("/service-orders/{id}")
         }

@@ -41,6 +41,24 @@ impl Access {
     }
 }
 
+/// Who registers or moves a complaint: the signed-in user, or the system (no user account,
+/// e.g. a low survey score's trigger).
+#[derive(Debug, Clone)]
+pub struct By {
+    pub user_id: Option<i64>,
+    pub actor: store::audit::Actor,
+}
+
+impl By {
+    /// The signed-in user of a request.
+    pub fn user(ctx: &Ctx) -> By {
+        By {
+            user_id: Some(ctx.user_id),
+            actor: ctx.actor(),
+        }
+    }
+}
+
 fn approver_of(a: &Approval) -> Option<Approver> {
     match (&a.approver_role, a.approver_department_id) {
         (Some(r), _) => Role::parse(r).map(Approver::Role),
@@ -378,24 +396,25 @@ async fn check_recurrence(
 /// Timeline, search document and audit of a change, in the caller's transaction.
 async fn record(
     tx: &mut Tx,
-    ctx: &Ctx,
+    by: &By,
     org: i64,
     now: i64,
     action: &'static str,
     before: Option<&Complaint>,
     after: &Complaint,
 ) -> AppResult<()> {
-    audit(
-        tx,
-        ctx,
-        org,
-        now,
-        Change {
+    let json = |v: Option<&Complaint>| v.and_then(|v| serde_json::to_value(v).ok());
+    store::audit::record(
+        &mut tx.c(),
+        store::audit::NewEntry {
+            org_id: Some(org),
+            at: now,
+            actor: &by.actor,
             action,
             entity: KIND,
-            id: after.id,
-            before,
-            after: Some(after),
+            entity_id: Some(after.id),
+            before: json(before),
+            after: json(Some(after)),
         },
     )
     .await?;
@@ -449,11 +468,28 @@ async fn record(
 pub async fn register(
     st: &AppState,
     ctx: &Ctx,
-    mut r: Registration,
+    r: Registration,
     received_at: Option<i64>,
 ) -> AppResult<Complaint> {
     let a = access(st, ctx, Permission::HandleComplaints).await?;
     let now = st.now();
+    let mut tx = st.db.begin().await?;
+    let c = register_in(&mut tx, &By::user(ctx), a.org, now, r, received_at).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+/// [`register`] inside the caller's transaction (permissions already checked), for records
+/// that open a complaint as part of their own change (an unsatisfied return visit, a low
+/// survey score).
+pub async fn register_in(
+    tx: &mut Tx,
+    by: &By,
+    org: i64,
+    now: i64,
+    mut r: Registration,
+    received_at: Option<i64>,
+) -> AppResult<Complaint> {
     let received = received_at.unwrap_or(now);
     if received > now + 300 {
         return Err(AppError::Invalid(FieldErrors::single(
@@ -461,42 +497,41 @@ pub async fn register(
             "in_future",
         )));
     }
-    let mut tx = st.db.begin().await?;
-    let contract = resolve_refs(&mut tx, a.org, &mut r).await?;
-    let s = store::complaints::settings::get(&mut tx.c(), a.org).await?;
-    let cal = sla::calendar(&mut tx.c(), a.org).await?;
+    let contract = resolve_refs(tx, org, &mut r).await?;
+    let s = store::complaints::settings::get(&mut tx.c(), org).await?;
+    let cal = sla::calendar(&mut tx.c(), org).await?;
     let (year, month) = year_month(&cal, received);
-    let seq = store::complaints::settings::next_number(&mut tx.c(), a.org, i64::from(year)).await?;
+    let seq = store::complaints::settings::next_number(&mut tx.c(), org, i64::from(year)).await?;
     let number = format_number(&s.number_prefix, year, seq, s.number_digits as usize);
     let mut fields = registration_columns(&r);
     fields.push(("contract_level", contract.clone().into()));
     let id = repo::insert(
         &mut tx.c(),
-        a.org,
+        org,
         &NewComplaint {
             number,
             status: Status::Received.as_str().into(),
             received_at: received,
             acknowledged_at: now,
             month,
-            recorded_by: Some(ctx.user_id),
+            recorded_by: by.user_id,
             fields,
         },
         now,
     )
     .await?;
-    let c = repo::get(&mut tx.c(), a.org, id).await?;
-    let cols = check_recurrence(&mut tx, a.org, &c).await?;
+    let c = repo::get(&mut tx.c(), org, id).await?;
+    let cols = check_recurrence(tx, org, &c).await?;
     if !cols.is_empty() {
-        repo::patch(&mut tx.c(), a.org, id, c.version, &cols, now).await?;
+        repo::patch(&mut tx.c(), org, id, c.version, &cols, now).await?;
     }
     steps::add_event(
         &mut tx.c(),
-        a.org,
+        org,
         &steps::NewEvent {
             complaint_id: id,
             at: now,
-            user_id: Some(ctx.user_id),
+            user_id: by.user_id,
             action: "register",
             from_status: None,
             to_status: Some("received"),
@@ -505,12 +540,11 @@ pub async fn register(
         },
     )
     .await?;
-    steps::create_tasks(&mut tx.c(), a.org, id, "register", now).await?;
-    let c = repo::get(&mut tx.c(), a.org, id).await?;
-    sla::refresh(&mut tx.c(), a.org, &c).await?;
-    let c = repo::get(&mut tx.c(), a.org, id).await?;
-    record(&mut tx, ctx, a.org, now, "create", None, &c).await?;
-    tx.commit().await?;
+    steps::create_tasks(&mut tx.c(), org, id, "register", now).await?;
+    let c = repo::get(&mut tx.c(), org, id).await?;
+    sla::refresh(&mut tx.c(), org, &c).await?;
+    let c = repo::get(&mut tx.c(), org, id).await?;
+    record(tx, by, org, now, "create", None, &c).await?;
     Ok(c)
 }
 
@@ -578,7 +612,16 @@ pub async fn edit_registration(
     let c = repo::get(&mut tx.c(), a.org, id).await?;
     sla::refresh(&mut tx.c(), a.org, &c).await?;
     let after = repo::get(&mut tx.c(), a.org, id).await?;
-    record(&mut tx, ctx, a.org, now, "update", Some(&before), &after).await?;
+    record(
+        &mut tx,
+        &By::user(ctx),
+        a.org,
+        now,
+        "update",
+        Some(&before),
+        &after,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -681,7 +724,23 @@ pub async fn act(
     let a = access(st, ctx, Permission::HandleComplaints).await?;
     let now = st.now();
     let mut tx = st.db.begin().await?;
-    let before = load_for_change(&mut tx, &a, id, version).await?;
+    let after = act_in(&mut tx, &By::user(ctx), &a, now, id, version, step).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// [`act`] inside the caller's transaction, with the access already established (a return
+/// visit recorded on its own page moves its complaint in the same transaction).
+pub async fn act_in(
+    tx: &mut Tx,
+    by: &By,
+    a: &Access,
+    now: i64,
+    id: i64,
+    version: i64,
+    step: Step,
+) -> AppResult<Complaint> {
+    let before = load_for_change(tx, a, id, version).await?;
     let approvals = steps::approvals(&mut tx.c(), a.org, id).await?;
     let f = facts(&before, &approvals);
     let (action, verdict) = step.action();
@@ -757,7 +816,7 @@ pub async fn act(
                 ("approval_round", round.into()),
             ]);
             let needed = routing::required(
-                &rules(&mut tx, a.org).await?,
+                &rules(tx, a.org).await?,
                 &Proposal {
                     severity: &before.severity,
                     remedy_type: r.remedy_type,
@@ -862,7 +921,7 @@ pub async fn act(
     repo::patch(&mut tx.c(), a.org, id, version, &cols, now).await?;
     let mid = repo::get(&mut tx.c(), a.org, id).await?;
     if matches!(step, Step::Confirm | Step::Analyse(_)) {
-        let rc = check_recurrence(&mut tx, a.org, &mid).await?;
+        let rc = check_recurrence(tx, a.org, &mid).await?;
         if !rc.is_empty() {
             repo::patch(&mut tx.c(), a.org, id, mid.version, &rc, now).await?;
         }
@@ -878,7 +937,7 @@ pub async fn act(
         &steps::NewEvent {
             complaint_id: id,
             at: now,
-            user_id: Some(ctx.user_id),
+            user_id: by.user_id,
             action: action.as_str(),
             from_status: Some(&before.status),
             to_status: Some(to.as_str()),
@@ -896,17 +955,7 @@ pub async fn act(
     }
     sla::refresh(&mut tx.c(), a.org, &mid).await?;
     let after = repo::get(&mut tx.c(), a.org, id).await?;
-    record(
-        &mut tx,
-        ctx,
-        a.org,
-        now,
-        action.as_str(),
-        Some(&before),
-        &after,
-    )
-    .await?;
-    tx.commit().await?;
+    record(tx, by, a.org, now, action.as_str(), Some(&before), &after).await?;
     Ok(after)
 }
 
@@ -1017,7 +1066,16 @@ pub async fn decide(
     sla::refresh(&mut tx.c(), a.org, &after).await?;
     let after = repo::get(&mut tx.c(), a.org, id).await?;
     let action = if approved { "approve" } else { "reject" };
-    record(&mut tx, ctx, a.org, now, action, Some(&before), &after).await?;
+    record(
+        &mut tx,
+        &By::user(ctx),
+        a.org,
+        now,
+        action,
+        Some(&before),
+        &after,
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -13,6 +13,7 @@ use crate::i18n::Tr;
 
 pub mod archives;
 pub mod complaints;
+pub mod volume;
 
 /// Code of the demo organization.
 pub const DEMO_ORG: &str = "demo";
@@ -140,6 +141,8 @@ pub struct DemoReport {
     pub org_id: i64,
     pub users: Vec<String>,
     pub password: String,
+    /// What `--volume` wrote, if asked.
+    pub volume: Option<volume::Counts>,
 }
 
 fn as_admin(org: i64, user: i64) -> Ctx {
@@ -163,6 +166,16 @@ fn as_admin(org: i64, user: i64) -> Ctx {
 /// `scale` × 20 extra staff, and `max(scale, 1)` units of archives (see [`archives`]); `admin`
 /// becomes its administrator. Demo users share one generated password, returned once.
 pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<DemoReport>> {
+    load_with(st, admin, scale, false).await
+}
+
+/// [`load`], plus with `with_volume` the benchmark volume of [`volume`] for `max(scale, 1)` units.
+pub async fn load_with(
+    st: &AppState,
+    admin: i64,
+    scale: u32,
+    with_volume: bool,
+) -> AppResult<Option<DemoReport>> {
     {
         let mut h = st.db.acquire().await?;
         if store::tenants::by_code(&mut h.c(), DEMO_ORG)
@@ -299,9 +312,45 @@ pub async fn load(st: &AppState, admin: i64, scale: u32) -> AppResult<Option<Dem
     }
     crate::maintenance::parts::seed_demo(st, org).await?;
     crate::maintenance::plans::seed_demo(st, org).await?;
+    // Satisfaction: the default survey template, a study with answers, return visits.
+    let template = {
+        let now = st.now();
+        let mut tx = st.db.begin().await?;
+        let id = crate::satisfaction::surveys::seed_default(&mut tx, org, Some(admin), now).await?;
+        tx.commit().await?;
+        id
+    };
+    crate::satisfaction::studies::seed_demo(st, org, template).await?;
+    crate::satisfaction::visits::seed_demo(st, org).await?;
+    let volume = if with_volume {
+        let counts =
+            volume::generate(st, org, &who, volume::Sizes::per_scale(scale as usize)).await?;
+        let now = st.now();
+        let mut tx = st.db.begin().await?;
+        store::audit::record(
+            &mut tx.c(),
+            store::audit::NewEntry {
+                org_id: Some(org),
+                at: now,
+                actor: &actor,
+                action: "create",
+                entity: "demo_archives",
+                entity_id: None,
+                before: None,
+                after: serde_json::to_value(counts).ok(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        st.db.optimize().await?;
+        Some(counts)
+    } else {
+        None
+    };
     Ok(Some(DemoReport {
         org_id: org,
         users,
         password,
+        volume,
     }))
 }

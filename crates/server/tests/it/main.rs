@@ -29,3 +29,7 @@ mod maint_parts;
 mod maint_plans;
 mod org;
 mod platform;
+mod sat_surveys;
+mod sat_studies;
+mod sat_visits;
+mod sat_stats;
