@@ -20,6 +20,7 @@ mod complaints_settings;
 mod e2e;
 mod e2e_complaints;
 mod e2e_maintenance;
+mod e2e_satisfaction;
 mod i18n;
 mod isolation;
 mod jobs;
