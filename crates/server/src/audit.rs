@@ -32,7 +32,7 @@ pub struct AuditQ {
     pub entity: Option<String>,
     /// Record id.
     pub entity_id: Option<String>,
-    /// create, update, retire, restore, delete, revoke, password_change, password_reset, confirm, analyse, explain, respond, propose, agree, start, progress, complete, visit, withdraw, pause, resume, approve, reject, finish, capa_finish, capa_start_check, capa_effective, capa_check_failed, capa_close, capa_escalate, add_day, remove_day, load_schedule.
+    /// create, update, retire, restore, delete, revoke, password_change, password_reset, confirm, analyse, explain, respond, propose, agree, start, progress, complete, visit, withdraw, pause, resume, approve, reject, finish, capa_finish, capa_start_check, capa_effective, capa_check_failed, capa_close, capa_escalate, add_day, remove_day, load_schedule, visit_record, visit_reassign, visit_cancel, study_open, study_close, study_draw, invitation_extend, survey_answer.
     pub action: Option<String>,
     /// Part of the actor's login.
     pub actor: Option<String>,
