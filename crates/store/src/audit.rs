@@ -67,14 +67,13 @@ pub struct Filter {
 /// Appends one row to the organization's chain (chain 0 for deployment-wide events).
 pub async fn record(c: &mut Conn<'_>, e: NewEntry<'_>) -> StoreResult<i64> {
     let chain = e.org_id.unwrap_or(0);
-    run!(c, x => sqlx::query(
-        "INSERT INTO audit_heads (chain, seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
-        .bind(chain).bind(GENESIS).execute(x).await)?;
-    // The UPDATE takes the head's row lock on PostgreSQL, serialising appends to one chain
-    // across instances; SQLite is already serialised by BEGIN IMMEDIATE.
+    // One upsert starts the chain or advances its head; on PostgreSQL the conflict update
+    // takes the head's row lock, serialising appends to one chain across instances (SQLite
+    // is already serialised by BEGIN IMMEDIATE).
     let (seq, prev): (i64, String) = on!(c, x => sqlx::query_as(
-        "UPDATE audit_heads SET seq = seq + 1 WHERE chain = $1 RETURNING seq, last_hash")
-        .bind(chain).fetch_one(x).await)?;
+        "INSERT INTO audit_heads (chain, seq, last_hash) VALUES ($1, 1, $2)
+         ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, last_hash")
+        .bind(chain).bind(GENESIS).fetch_one(x).await)?;
     let before = e.before.map(|v| v.to_string());
     let after = e.after.map(|v| v.to_string());
     let content = AuditContent {

@@ -13,7 +13,7 @@ use domain::{DomainError, FieldErrors};
 use serde::Serialize;
 use store::complaints::steps::{self, Approval, Event, Task};
 use store::complaints::{self as repo, Complaint, ComplaintRow, Filter, NewComplaint, Scope, Val};
-use store::{Page, PageReq, Tx};
+use store::{Conn, Page, PageReq, Tx};
 
 use super::sla::{self, TargetView, Times};
 use crate::app::AppState;
@@ -209,7 +209,11 @@ fn year_month(cal: &domain::calendar::WorkCalendar, t: i64) -> (i32, String) {
 
 /// Fills the typed customer, order, product and unit fields from the picked archive records
 /// and refuses ids of other organizations (422 on the field).
-async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<Option<String>> {
+async fn resolve_refs(
+    c: &mut Conn<'_>,
+    org: i64,
+    r: &mut Registration,
+) -> AppResult<Option<String>> {
     let mut errs = FieldErrors::default();
     let mut contract = None;
     // Typed numbers that exist in the archives link the record, as if picked.
@@ -217,7 +221,7 @@ async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<
     if r.equipment_id.is_none()
         && let Some(s) = &r.serial
     {
-        r.equipment_id = lookup::equipment_by_serial(&mut tx.c(), org, std::slice::from_ref(s))
+        r.equipment_id = lookup::equipment_by_serial(c, org, std::slice::from_ref(s))
             .await?
             .first()
             .map(|x| x.1);
@@ -225,7 +229,7 @@ async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<
     if r.order_id.is_none()
         && let Some(o) = &r.order_no
     {
-        r.order_id = lookup::orders_by_no(&mut tx.c(), org, std::slice::from_ref(o))
+        r.order_id = lookup::orders_by_no(c, org, std::slice::from_ref(o))
             .await?
             .first()
             .map(|x| x.1);
@@ -233,18 +237,17 @@ async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<
     if r.product_id.is_none()
         && let Some(p) = &r.part_no
     {
-        r.product_id = lookup::products_by_part_no(&mut tx.c(), org, std::slice::from_ref(p))
+        r.product_id = lookup::products_by_part_no(c, org, std::slice::from_ref(p))
             .await?
             .first()
             .map(|x| x.1);
     }
     if r.customer_id.is_none() && !r.customer_name.is_empty() {
         r.customer_id =
-            store::archives::customers::customer_id_by_name(&mut tx.c(), org, &r.customer_name)
-                .await?;
+            store::archives::customers::customer_id_by_name(c, org, &r.customer_name).await?;
     }
     if let Some(id) = r.equipment_id {
-        match store::archives::equipment::get(&mut tx.c(), org, id).await {
+        match store::archives::equipment::get(c, org, id).await {
             Ok(e) => {
                 r.serial.get_or_insert(e.serial);
                 r.product_id.get_or_insert(e.product_id);
@@ -260,7 +263,7 @@ async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<
         }
     }
     if let Some(id) = r.order_id {
-        match store::archives::orders::get(&mut tx.c(), org, id).await {
+        match store::archives::orders::get(c, org, id).await {
             Ok(o) => {
                 r.order_no.get_or_insert(o.order_no.clone());
                 if r.ship_date.is_none() {
@@ -273,7 +276,7 @@ async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<
         }
     }
     if let Some(id) = r.product_id {
-        match store::archives::products::get(&mut tx.c(), org, id).await {
+        match store::archives::products::get(c, org, id).await {
             Ok(p) => {
                 r.part_no.get_or_insert(p.part_no);
             }
@@ -282,7 +285,7 @@ async fn resolve_refs(tx: &mut Tx, org: i64, r: &mut Registration) -> AppResult<
         }
     }
     if let Some(id) = r.customer_id {
-        match store::archives::customers::get_customer(&mut tx.c(), org, id).await {
+        match store::archives::customers::get_customer(c, org, id).await {
             Ok(cu) => {
                 if r.customer_name.is_empty() {
                     r.customer_name = cu.name;
@@ -473,8 +476,15 @@ pub async fn register(
 ) -> AppResult<Complaint> {
     let a = access(st, ctx, Permission::HandleComplaints).await?;
     let now = st.now();
+    // Everything that only reads runs before the write transaction, on a pooled connection:
+    // SQLite admits one writer at a time, so the fewer statements inside it, the more
+    // registrations per second (archive references cannot vanish meanwhile: foreign keys).
+    let p = {
+        let mut h = st.db.acquire().await?;
+        prepare(&mut h.c(), a.org, now, r, received_at).await?
+    };
     let mut tx = st.db.begin().await?;
-    let c = register_in(&mut tx, &By::user(ctx), a.org, now, r, received_at).await?;
+    let c = write_registration(&mut tx, &By::user(ctx), a.org, now, p).await?;
     tx.commit().await?;
     Ok(c)
 }
@@ -487,9 +497,29 @@ pub async fn register_in(
     by: &By,
     org: i64,
     now: i64,
-    mut r: Registration,
+    r: Registration,
     received_at: Option<i64>,
 ) -> AppResult<Complaint> {
+    let p = prepare(&mut tx.c(), org, now, r, received_at).await?;
+    write_registration(tx, by, org, now, p).await
+}
+
+/// What a registration reads before it writes.
+struct Prepared {
+    r: Registration,
+    received: i64,
+    contract: Option<String>,
+    settings: store::complaints::settings::Settings,
+    clock: sla::Clock,
+}
+
+async fn prepare(
+    c: &mut Conn<'_>,
+    org: i64,
+    now: i64,
+    mut r: Registration,
+    received_at: Option<i64>,
+) -> AppResult<Prepared> {
     let received = received_at.unwrap_or(now);
     if received > now + 300 {
         return Err(AppError::Invalid(FieldErrors::single(
@@ -497,14 +527,71 @@ pub async fn register_in(
             "in_future",
         )));
     }
-    let contract = resolve_refs(tx, org, &mut r).await?;
-    let s = store::complaints::settings::get(&mut tx.c(), org).await?;
-    let cal = sla::calendar(&mut tx.c(), org).await?;
-    let (year, month) = year_month(&cal, received);
+    let contract = resolve_refs(c, org, &mut r).await?;
+    let settings = store::complaints::settings::get(c, org).await?;
+    let clock = sla::clock(c, org, &r.severity, contract.as_deref()).await?;
+    Ok(Prepared {
+        r,
+        received,
+        contract,
+        settings,
+        clock,
+    })
+}
+
+/// The writes of a registration: number, the row with its SLA clock and repeat flags (known
+/// before the insert, so the row is written once), repeats, event, tasks, audit, search,
+/// timeline.
+async fn write_registration(
+    tx: &mut Tx,
+    by: &By,
+    org: i64,
+    now: i64,
+    p: Prepared,
+) -> AppResult<Complaint> {
+    let Prepared {
+        r,
+        received,
+        contract,
+        settings: s,
+        clock: k,
+    } = p;
+    let (year, month) = year_month(&k.cal, received);
+    let times = sla::Times {
+        received_at: received,
+        acknowledged_at: Some(now),
+        ..Default::default()
+    };
+    let clock = sla::compute(&k, &times, &[], &|_, _| false);
     let seq = store::complaints::settings::next_number(&mut tx.c(), org, i64::from(year)).await?;
     let number = format_number(&s.number_prefix, year, seq, s.number_digits as usize);
+    let repeats = match r.fault_category.as_deref() {
+        Some(fault) => {
+            steps::find_repeats(
+                &mut tx.c(),
+                org,
+                0,
+                r.customer_id,
+                &r.customer_name,
+                fault,
+                (
+                    r.part_no.as_deref(),
+                    r.serial.as_deref(),
+                    r.batch_no.as_deref(),
+                ),
+                (received - s.recurrence_days * 86_400, received),
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
     let mut fields = registration_columns(&r);
-    fields.push(("contract_level", contract.clone().into()));
+    fields.push(("contract_level", contract.into()));
+    fields.extend(clock.columns());
+    if !repeats.is_empty() {
+        fields.push(("repeat_count", Val::from(repeats.len() as i64)));
+        fields.push(("capa_required", true.into()));
+    }
     let id = repo::insert(
         &mut tx.c(),
         org,
@@ -520,10 +607,9 @@ pub async fn register_in(
         now,
     )
     .await?;
-    let c = repo::get(&mut tx.c(), org, id).await?;
-    let cols = check_recurrence(tx, org, &c).await?;
-    if !cols.is_empty() {
-        repo::patch(&mut tx.c(), org, id, c.version, &cols, now).await?;
+    if !repeats.is_empty() {
+        let ids: Vec<i64> = repeats.iter().map(|f| f.0).collect();
+        steps::set_repeats(&mut tx.c(), org, id, &ids).await?;
     }
     steps::add_event(
         &mut tx.c(),
@@ -541,8 +627,6 @@ pub async fn register_in(
     )
     .await?;
     steps::create_tasks(&mut tx.c(), org, id, "register", now).await?;
-    let c = repo::get(&mut tx.c(), org, id).await?;
-    sla::refresh(&mut tx.c(), org, &c).await?;
     let c = repo::get(&mut tx.c(), org, id).await?;
     record(tx, by, org, now, "create", None, &c).await?;
     Ok(c)
@@ -585,7 +669,7 @@ pub async fn edit_registration(
     ) {
         return Err(AppError::Transition("registration_locked"));
     }
-    let contract = resolve_refs(&mut tx, a.org, &mut r).await?;
+    let contract = resolve_refs(&mut tx.c(), a.org, &mut r).await?;
     let mut cols = registration_columns(&r);
     cols.push(("contract_level", contract.into()));
     repo::patch(&mut tx.c(), a.org, id, version, &cols, now).await?;

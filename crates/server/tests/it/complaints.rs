@@ -923,3 +923,40 @@ async fn pages_register_and_move_a_complaint() {
         );
     }
 }
+
+/// Not a test: registration throughput through the API with 32 concurrent clients.
+/// `cargo test --release -p server --test it -- --ignored complaints::bench_register --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_register() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let api = std::sync::Arc::new(s.admin);
+        for _ in 0..50 {
+            register(&api, quality("minor")).await;
+        }
+        let per = 100;
+        let t = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..32 {
+            let api = api.clone();
+            tasks.push(tokio::spawn(async move {
+                for j in 0..per {
+                    let mut body = quality(if (i + j) % 5 == 0 { "serious" } else { "minor" });
+                    body["fault_category"] = json!(format!("故障{}", (i * per + j) % 97));
+                    register(&api, body).await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let dt = t.elapsed().as_secs_f64();
+        println!(
+            "{b:?}: {} registrations in {dt:.2} s = {:.0}/s",
+            32 * per,
+            (32 * per) as f64 / dt
+        );
+    }
+}

@@ -139,7 +139,9 @@ async fn a_study_answered_on_a_phone_updates_the_report_and_the_matrix() {
     let inv_id = first["id"].as_i64().unwrap();
     let link = first["link"].as_str().unwrap();
     let path = &link[link.find("/s/").expect("an answer link")..];
-    b.goto(&app.url(&format!("/studies/{study}"))).await.unwrap();
+    b.goto(&app.url(&format!("/studies/{study}")))
+        .await
+        .unwrap();
     b.find(&format!("#qr-{inv_id}")).await.unwrap();
 
     // The customer, on a phone, without signing in (a fresh browser has no session).
@@ -158,10 +160,7 @@ async fn a_study_answered_on_a_phone_updates_the_report_and_the_matrix() {
             _ => {
                 // Alternate 4 and 5 so the items differ.
                 let point = if id % 2 == 0 { 5 } else { 4 };
-                phone
-                    .click(&format!("#item_{id}_{point}"))
-                    .await
-                    .unwrap()
+                phone.click(&format!("#item_{id}_{point}")).await.unwrap()
             }
         }
     }
@@ -177,7 +176,9 @@ async fn a_study_answered_on_a_phone_updates_the_report_and_the_matrix() {
     phone.close().await.unwrap();
 
     // The manager sees the answer counted, the scores and the matrix.
-    b.goto(&app.url(&format!("/studies/{study}"))).await.unwrap();
+    b.goto(&app.url(&format!("/studies/{study}")))
+        .await
+        .unwrap();
     assert_eq!(b.text("#count-responses").await.unwrap().trim(), "1");
     b.click("#report-link").await.unwrap();
     wait_url(&b, "/report").await;
@@ -190,9 +191,7 @@ async fn a_study_answered_on_a_phone_updates_the_report_and_the_matrix() {
     }
     let html = b.source().await.unwrap();
     assert!(html.contains("<svg"), "the matrix is drawn");
-    let (_, stats) = manager
-        .get(&format!("/api/v1/studies/{study}/stats"))
-        .await;
+    let (_, stats) = manager.get(&format!("/api/v1/studies/{study}/stats")).await;
     assert_eq!(stats["responses"], Value::from(1), "{stats}");
     b.screenshot(&shots.join("e2e-satisfaction-report.png"))
         .await

@@ -294,20 +294,30 @@ fn check_columns(fields: &[(&'static str, Val)]) -> StoreResult<()> {
 /// Inserts a complaint; returns its id.
 pub async fn insert(c: &mut Conn<'_>, org: i64, n: &NewComplaint, now: i64) -> StoreResult<i64> {
     check_columns(&n.fields)?;
+    // Counters start at zero unless the caller already knows them (a repeat found before
+    // the insert), which saves a second write of the new row.
+    let defaults: Vec<(&str, Val)> = [
+        ("approval_round", Val::I(Some(0))),
+        ("repeat_count", Val::I(Some(0))),
+        ("capa_required", Val::B(Some(false))),
+        ("reopen_count", Val::I(Some(0))),
+    ]
+    .into_iter()
+    .filter(|(k, _)| !n.fields.iter().any(|(f, _)| f == k))
+    .collect();
     let (id,): (i64,) = on!(c, x => {
         let mut q = QueryBuilder::new(
             "INSERT INTO complaints (org_id, number, status, received_at, acknowledged_at, month, recorded_by,
-                approval_round, repeat_count, capa_required, reopen_count, created_at, updated_at, version");
-        for (col, _) in &n.fields {
+                created_at, updated_at, version");
+        for (col, _) in defaults.iter().chain(&n.fields) {
             q.push(", ").push(*col);
         }
         q.push(") VALUES (");
         let mut s = q.separated(", ");
         s.push_bind(org).push_bind(n.number.clone()).push_bind(n.status.clone()).push_bind(n.received_at)
             .push_bind(n.acknowledged_at).push_bind(n.month.clone()).push_bind(n.recorded_by)
-            .push_bind(0_i64).push_bind(0_i64).push_bind(false).push_bind(0_i64).push_bind(now).push_bind(now)
-            .push_bind(1_i64);
-        for (_, v) in &n.fields {
+            .push_bind(now).push_bind(now).push_bind(1_i64);
+        for (_, v) in defaults.iter().chain(&n.fields) {
             q.push(", ");
             bind_val!(q, v);
         }
