@@ -171,7 +171,7 @@ async fn main() -> anyhow::Result<()> {
                 if let Some(f) = a.get("ids") {
                     let text = std::fs::read_to_string(&f).with_context(|| f.clone())?;
                     todo.extend(text.lines().filter_map(|l| {
-                        let (id, v) = l.trim().split_once(|c: char| c == ' ' || c == '|')?;
+                        let (id, v) = l.trim().split_once([' ', '|'])?;
                         Some((id.parse().ok()?, v.parse().ok()?))
                     }));
                 }

@@ -15,11 +15,11 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod maintenance;
-pub mod satisfaction;
 pub mod metrics;
 pub mod notices;
 pub mod ops;
 pub mod org;
+pub mod satisfaction;
 pub mod session;
 pub mod web;
 

@@ -153,9 +153,13 @@ async fn list(
     let org = ctx.org()?.id;
     let (severities, departments) = choices(&st, org).await?;
     let s = Shell::load(&st, &ctx, &uri, "complaints.list").await?;
+    let mut pager = Pager::new(&uri, &page);
+    if page.total > store::complaints::COUNT_CAP {
+        pager.total_text = format!("{}+", store::complaints::COUNT_CAP);
+    }
     render(&ListPage {
         tr: ctx.tr,
-        pager: Pager::new(&uri, &page),
+        pager,
         items: page.items,
         view: q.view.clone().unwrap_or_else(|| "all".into()),
         q,

@@ -1206,7 +1206,7 @@ async fn service_orders(tx: &mut Tx, g: &Gen, rng: &mut Rng, n: usize) -> AppRes
             completed.map(|_| 60 + (o.unit as i64 % 4) * 30).into(),
             V::from(if repair { 30_000 } else { 0 }),
             V::from(if repair { 12_000 } else { 0 }),
-            V::B((repair && completed.is_some()).then(|| o.unit % 10 != 0)),
+            V::B((repair && completed.is_some()).then_some(o.unit % 10 != 0)),
             V::I(None),
             g.cal.local_date(o.reported)[0..7].to_string().into(),
             g.people.biz.into(),
