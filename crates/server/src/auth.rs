@@ -122,6 +122,9 @@ async fn resolve(parts: &mut Parts, st: &AppState) -> AppResult<Option<Ctx>> {
             return Err(AppError::Unauthenticated);
         };
         if now - p.last_seen_at > 60 {
+            // Never wait to write while holding a read connection: 32 requests doing so
+            // held the whole pool against the writer (a 30 s stall, tested).
+            drop(h);
             let mut tx = st.db.begin().await?;
             store::tokens::touch(&mut tx.c(), tid, now).await?;
             tx.commit().await?;

@@ -142,13 +142,17 @@ impl Db {
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match self {
             Db::Sqlite(p, gate) => {
+                // The connection first, then the gate: whoever holds the gate already has
+                // its connection, so it never waits on a pool drained by waiting writers.
+                let conn = p.acquire().await?;
                 let permit = gate
                     .0
                     .clone()
                     .acquire_owned()
                     .await
                     .map_err(|_| StoreError::Config("database closed".into()))?;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, permit)
+                let begin = sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE");
+                Tx::Sqlite(Transaction::begin(conn, Some(begin)).await?, permit)
             }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })

@@ -530,3 +530,30 @@ async fn member_list_pages_carry_each_members_departments() {
         assert_eq!(v["items"][0]["departments"], json!([d1["id"]]), "{v}");
     }
 }
+
+/// Many first requests of a token at once each note its use in a write; a request that kept
+/// its read connection while waiting to write held the pool against the writer that had the
+/// write gate (the benchmark saw 30 s time-outs). All must answer promptly.
+#[tokio::test]
+async fn concurrent_first_uses_of_a_token_do_not_starve_the_pool() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let api = std::sync::Arc::new(app.api(&app.token(app.admin_id, app.org).await));
+        let t = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let api = api.clone();
+            tasks.push(tokio::spawn(async move {
+                api.get("/api/v1/departments").await.0
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 200, "{b:?}");
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "{b:?}: {:?}",
+            t.elapsed()
+        );
+    }
+}
