@@ -279,9 +279,24 @@ pub async fn patch(
     now: i64,
 ) -> StoreResult<()> {
     check_columns(fields)?;
+    versioned_update(c, "service_orders", org, id, version, fields, now).await
+}
+
+/// `UPDATE table SET …, version = version + 1` of one row of `org` read at `version`
+/// (stale: `Conflict`). The caller has checked `fields` against its column whitelist;
+/// `table` is always a literal.
+pub(crate) async fn versioned_update(
+    c: &mut Conn<'_>,
+    table: &'static str,
+    org: i64,
+    id: i64,
+    version: i64,
+    fields: &[(&'static str, Val)],
+    now: i64,
+) -> StoreResult<()> {
     let n = on!(c, x => {
-        let mut q = QueryBuilder::new("UPDATE service_orders SET updated_at = ");
-        q.push_bind(now).push(", version = version + 1");
+        let mut q = QueryBuilder::new("UPDATE ");
+        q.push(table).push(" SET updated_at = ").push_bind(now).push(", version = version + 1");
         for (col, v) in fields {
             q.push(", ").push(*col).push(" = ");
             bind_val!(q, v);

@@ -241,26 +241,8 @@ pub async fn patch(
             "return visit column {col} is not writable"
         )));
     }
-    let n = on!(c, x => {
-        let mut q = QueryBuilder::new("UPDATE return_visits SET updated_at = ");
-        q.push_bind(now).push(", version = version + 1");
-        for (col, v) in fields {
-            q.push(", ").push(*col).push(" = ");
-            match v {
-                Val::I(v) => q.push_bind(*v),
-                Val::S(v) => q.push_bind(v.clone()),
-                Val::B(v) => q.push_bind(*v),
-            };
-        }
-        q.push(" WHERE org_id = ").push_bind(org).push(" AND id = ").push_bind(id)
-            .push(" AND version = ").push_bind(version);
-        q.build().execute(x).await.map(|r| r.rows_affected())
-    })?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict("stale version".into()))
-    }
+    crate::maintenance::orders::versioned_update(c, "return_visits", org, id, version, fields, now)
+        .await
 }
 
 /// One visit.
