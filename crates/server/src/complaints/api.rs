@@ -114,6 +114,8 @@ pub struct ComplaintParams {
 }
 
 /// List the complaints the caller may see (staff: those their departments work on).
+/// Matches are not counted: `total` is exact on the last page; before it, it is
+/// `page × per_page + 1`, meaning "there is a next page".
 #[utoipa::path(get, path = "/api/v1/complaints", tag = "complaints", params(ComplaintParams),
     responses((status = 200, body = ListResponse<ComplaintRow>)), security(("bearer" = [])))]
 pub async fn list_complaints(

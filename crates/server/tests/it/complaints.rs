@@ -924,6 +924,60 @@ async fn pages_register_and_move_a_complaint() {
     }
 }
 
+/// Sorted by due time: running targets earliest first (ties by id), then those without one by
+/// id, across pages; the list reads one row past the page instead of counting, so `total` is
+/// exact on the last page and "page × per_page + 1" before it.
+#[tokio::test]
+async fn the_due_list_merges_running_and_stopped_targets_and_pages_without_counting() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let mut ids = Vec::new();
+        for _ in 0..6 {
+            ids.push(
+                register(&s.admin, quality("minor")).await["id"]
+                    .as_i64()
+                    .unwrap(),
+            );
+        }
+        let dues = [Some(300_i64), Some(100), Some(100), None, Some(200), None];
+        let mut tx = app.st.db.begin().await.unwrap();
+        for (id, due) in ids.iter().zip(dues) {
+            store::run!(&mut tx.c(), x => sqlx::query("UPDATE complaints SET next_due = $1 WHERE id = $2")
+                .bind(due).bind(*id).execute(x).await)
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let expect = vec![ids[1], ids[2], ids[4], ids[0], ids[3], ids[5]];
+        for filter in ["status=received", "view=open", "q=%E4%B8%BB%E6%8E%A7"] {
+            let mut seen = Vec::new();
+            for page in 1..=3_i64 {
+                let (st, body) = s
+                    .admin
+                    .get(&format!(
+                        "/api/v1/complaints?{filter}&sort=due&per_page=2&page={page}"
+                    ))
+                    .await;
+                assert_eq!(st, 200, "{body}");
+                let items = body["items"].as_array().unwrap();
+                seen.extend(items.iter().map(|c| c["id"].as_i64().unwrap()));
+                let total = if page < 3 { page * 2 + 1 } else { 6 };
+                assert_eq!(body["total"], total, "{filter}, page {page}: {body}");
+            }
+            assert_eq!(seen, expect, "{filter}");
+        }
+        let (st, body) = s
+            .admin
+            .get("/api/v1/complaints?sort=due&per_page=2&page=4")
+            .await;
+        assert_eq!((st, body["items"].as_array().map(Vec::len)), (200, Some(0)));
+        let web = app.login("admin").await;
+        let (st, html) = web.page("/complaints?sort=due").await;
+        assert_eq!(st, 200);
+        assert!(html.contains(&format!("/complaints/{}", ids[1])), "{html}");
+    }
+}
+
 /// Not a test: registration throughput through the API with 32 concurrent clients.
 /// `cargo test --release -p server --test it -- --ignored complaints::bench_register --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -480,7 +480,14 @@ where
         q.push(")");
     }
     if f.open {
-        q.push(" AND c.status NOT IN ('closed', 'withdrawn')");
+        // Spelled as the open statuses, not `NOT IN` the closed ones: an IN list lets SQLite
+        // seek (org_id, status, next_due) per status instead of reading every complaint.
+        q.push(" AND c.status IN (");
+        let mut s = q.separated(", ");
+        for st in domain::complaints::Status::open() {
+            s.push(format!("'{}'", st.as_str()));
+        }
+        q.push(")");
     }
     if let Some(v) = &f.class {
         q.push(" AND c.class = ").push_bind(v.clone());
@@ -555,16 +562,17 @@ fn push_order<DB: sqlx::Database>(q: &mut QueryBuilder<DB>, s: Sort) {
     q.push(match s {
         Sort::Newest => " ORDER BY c.received_at DESC, c.id DESC",
         Sort::Oldest => " ORDER BY c.received_at, c.id",
+        // `list` reads this order as two merged index walks and never sorts by it.
         Sort::Due => " ORDER BY CASE WHEN c.next_due IS NULL THEN 1 ELSE 0 END, c.next_due, c.id",
         Sort::Number => " ORDER BY c.number",
     });
 }
 
-/// Rows counted at most (the pager shows "1000+" beyond): counting every match of a broad
-/// filter over a million complaints cost 50 ms a page (measured), more than the page itself.
-pub const COUNT_CAP: i64 = 1_000;
-
-/// A page of complaints matching `f`, visible in `scope`.
+/// A page of complaints matching `f`, visible in `scope`, without counting every match:
+/// one row past the page is read instead, so `total` is exact on the last page and
+/// `offset + per_page + 1` (a lower bound: "more") before it. Even a count capped at 1,000
+/// walked thousands of rows through their table lookups (27 ms at 1 M complaints for a
+/// status + department filter, against 0.4 ms for the page itself: measured).
 pub async fn list(
     c: &mut Conn<'_>,
     org: i64,
@@ -572,26 +580,44 @@ pub async fn list(
     f: &Filter,
     p: PageReq,
 ) -> StoreResult<Page<ComplaintRow>> {
-    let (total,): (i64,) = on!(c, x => {
-        let mut q = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM complaints c");
-        push_filter(&mut q, org, scope, f);
-        q.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") n");
-        q.build_query_as().fetch_one(x).await
-    })?;
-    let items: Vec<ComplaintRow> = on!(c, x => {
+    let mut items: Vec<ComplaintRow> = on!(c, x => {
         let mut q = QueryBuilder::new("SELECT ");
-        q.push(ComplaintRow::COLUMNS).push(" FROM complaints c");
-        push_filter(&mut q, org, scope, f);
-        push_order(&mut q, f.sort);
-        q.push(" LIMIT ").push_bind(p.per_page).push(" OFFSET ").push_bind(p.offset());
+        if f.sort == Sort::Due {
+            // "Due first, then those without a running target" as two index-ordered reads
+            // (org_id, status, next_due) merged, instead of one ORDER BY over a CASE that
+            // sorted every match (3.8 s for a status + department page at 1 M complaints).
+            let n = p.offset() + p.per_page + 1;
+            q.push("* FROM (SELECT * FROM (SELECT ").push(ComplaintRow::COLUMNS)
+                .push(", 0 AS nul_ FROM complaints c");
+            push_filter(&mut q, org, scope, f);
+            q.push(" AND c.next_due IS NOT NULL ORDER BY c.next_due, c.id LIMIT ").push_bind(n)
+                .push(") a UNION ALL SELECT * FROM (SELECT ").push(ComplaintRow::COLUMNS)
+                .push(", 1 AS nul_ FROM complaints c");
+            push_filter(&mut q, org, scope, f);
+            q.push(" AND c.next_due IS NULL ORDER BY c.id LIMIT ").push_bind(n)
+                .push(") b) u ORDER BY nul_, next_due, id");
+        } else {
+            q.push(ComplaintRow::COLUMNS).push(" FROM complaints c");
+            push_filter(&mut q, org, scope, f);
+            push_order(&mut q, f.sort);
+        }
+        q.push(" LIMIT ").push_bind(p.per_page + 1).push(" OFFSET ").push_bind(p.offset());
         q.build_query_as().fetch_all(x).await
     })?;
+    let more = items.len() as i64 > p.per_page;
+    items.truncate(p.per_page.max(0) as usize);
+    let total = p.offset() + items.len() as i64 + i64::from(more);
     Ok(Page {
         items,
         total,
         page: p.page,
         per_page: p.per_page,
     })
+}
+
+/// Whether a page of [`list`] has pages after it (its `total` is then a lower bound).
+pub fn has_more<T>(p: &Page<T>) -> bool {
+    p.total > p.page * p.per_page
 }
 
 /// Whether a complaint is visible in `scope` (staff see their departments' complaints).
