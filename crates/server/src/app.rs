@@ -32,6 +32,8 @@ pub struct Inner {
     pub settings: Settings,
     pub hasher: Hasher,
     pub metrics: Metrics,
+    /// The queue of complaint registrations written in groups (SQLite).
+    pub registrations: crate::complaints::batch::Registrations,
 }
 
 /// Cheap-to-clone handle on the state.
@@ -57,6 +59,7 @@ impl AppState {
             settings,
             hasher,
             metrics: Metrics::default(),
+            registrations: Default::default(),
         }))
     }
 

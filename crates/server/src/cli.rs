@@ -175,6 +175,7 @@ pub enum AuditCommand {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
+    crate::memory::tune();
     let cli = Cli::parse();
     init_logs();
     let rt = match tokio::runtime::Builder::new_multi_thread()

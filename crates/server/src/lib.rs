@@ -15,6 +15,7 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod maintenance;
+pub mod memory;
 pub mod metrics;
 pub mod notices;
 pub mod ops;

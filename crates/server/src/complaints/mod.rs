@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod attachments;
+pub mod batch;
 pub mod capa;
 pub mod figures;
 pub mod pages;

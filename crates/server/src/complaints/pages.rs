@@ -701,10 +701,14 @@ async fn detail_page(
     banner: String,
     status: StatusCode,
 ) -> AppResult<Response> {
+    // `detail` checks that the user may see the complaint; the blocks below rely on it.
     let d = service::detail(st, ctx, id).await?;
     let org = ctx.org()?.id;
-    let (_, departments) = choices(st, org).await?;
-    let att = AttachmentsBlock::load(st, ctx, uri, "complaint", id).await?;
+    let departments = {
+        let mut h = st.db.acquire().await?;
+        store::org::department_choices(&mut h.c(), org).await?
+    };
+    let att = AttachmentsBlock::load_seen(st, ctx, uri, "complaint", id).await?;
     let s = Shell::load(st, ctx, uri, "complaints.detail").await?;
     render_status(
         status,

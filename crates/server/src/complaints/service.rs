@@ -276,12 +276,11 @@ async fn resolve_refs(
         }
     }
     if let Some(id) = r.product_id {
-        match store::archives::products::get(c, org, id).await {
-            Ok(p) => {
-                r.part_no.get_or_insert(p.part_no);
+        match store::archives::products::part_no(c, org, id).await? {
+            Some(p) => {
+                r.part_no.get_or_insert(p);
             }
-            Err(store::StoreError::NotFound) => errs.add("product_id", "unknown", None),
-            Err(e) => return Err(e.into()),
+            None => errs.add("product_id", "unknown", None),
         }
     }
     if let Some(id) = r.customer_id {
@@ -483,6 +482,12 @@ pub async fn register(
         let mut h = st.db.acquire().await?;
         prepare(&mut h.c(), a.org, now, r, received_at).await?
     };
+    if st.db.backend() == store::Backend::Sqlite {
+        return st
+            .registrations
+            .write(&st.db, By::user(ctx), a.org, now, p)
+            .await;
+    }
     let mut tx = st.db.begin().await?;
     let c = write_registration(&mut tx, &By::user(ctx), a.org, now, p).await?;
     tx.commit().await?;
@@ -505,7 +510,8 @@ pub async fn register_in(
 }
 
 /// What a registration reads before it writes.
-struct Prepared {
+#[derive(Clone)]
+pub(super) struct Prepared {
     r: Registration,
     received: i64,
     contract: Option<String>,
@@ -542,7 +548,7 @@ async fn prepare(
 /// The writes of a registration: number, the row with its SLA clock and repeat flags (known
 /// before the insert, so the row is written once), repeats, event, tasks, audit, search,
 /// timeline.
-async fn write_registration(
+pub(super) async fn write_registration(
     tx: &mut Tx,
     by: &By,
     org: i64,

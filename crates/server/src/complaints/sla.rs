@@ -34,10 +34,10 @@ pub async fn calendar(c: &mut Conn<'_>, org: i64) -> AppResult<WorkCalendar> {
         }
         return Ok(w);
     };
-    let days = store::calendar::days(c, org, cal.id).await?;
+    let days = store::calendar::day_kinds(c, org, cal.id).await?;
     let parts: Vec<(String, DayKind)> = days
         .into_iter()
-        .filter_map(|d| DayKind::parse(&d.kind).map(|k| (d.day, k)))
+        .filter_map(|(d, k)| DayKind::parse(&k).map(|k| (d, k)))
         .collect();
     // A stored calendar was validated when saved; fall back rather than fail a complaint.
     Ok(WorkCalendar::from_parts(

@@ -978,6 +978,64 @@ async fn the_due_list_merges_running_and_stopped_targets_and_pages_without_count
     }
 }
 
+/// Registrations arriving together (written in groups on SQLite) each get their own number,
+/// event, tasks and audit row; the chain stays intact, and each one sees the earlier ones of
+/// its own group as repeats (same customer and fault).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let api = std::sync::Arc::new(s.admin);
+        let n = 40;
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let api = api.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut body = quality("minor");
+                body["part_no"] = json!("GT-100");
+                register(&api, body).await
+            }));
+        }
+        let mut got = Vec::new();
+        for t in tasks {
+            got.push(t.await.unwrap());
+        }
+        got.sort_by_key(|c| c["number"].as_str().unwrap().to_string());
+        let mut numbers: Vec<&str> = got.iter().map(|c| c["number"].as_str().unwrap()).collect();
+        numbers.dedup();
+        assert_eq!(numbers.len(), n, "{b:?}: distinct numbers");
+        for (k, c) in got.iter().enumerate() {
+            assert!(
+                c["number"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("{:06}", k + 1)),
+                "{c}"
+            );
+            assert_eq!(
+                c["repeat_count"], k as i64,
+                "{b:?}: earlier ones are repeats: {c}"
+            );
+        }
+        let mut h = app.st.db.acquire().await.unwrap();
+        let (complaints, events, tasks, audit): (i64, i64, i64, i64) = store::on!(&mut h.c(), x => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM complaints),
+                    (SELECT COUNT(*) FROM complaint_events WHERE action = 'register'),
+                    (SELECT COUNT(DISTINCT complaint_id) FROM complaint_tasks),
+                    (SELECT COUNT(*) FROM audit_log WHERE entity = 'complaint' AND action = 'create')")
+            .fetch_one(x).await)
+        .unwrap();
+        assert_eq!(
+            (complaints, events, tasks, audit),
+            (40, 40, 40, 40),
+            "{b:?}"
+        );
+        let v = store::audit::verify(&mut h.c()).await.unwrap();
+        assert!(v.broken.is_none(), "{b:?}: {v:?}");
+    }
+}
+
 /// Not a test: registration throughput through the API with 32 concurrent clients.
 /// `cargo test --release -p server --test it -- --ignored complaints::bench_register --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -169,6 +169,15 @@ pub async fn get(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<Product> {
     Ok(product(r))
 }
 
+/// The part number of a product of `org` (None: no such product). Cheaper than [`get`],
+/// which counts the product's units (2 ms for a product with 10,000 units).
+pub async fn part_no(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<Option<String>> {
+    let r: Option<(String,)> = on!(c, x => sqlx::query_as(
+        "SELECT part_no FROM products WHERE org_id = $1 AND id = $2")
+        .bind(org).bind(id).fetch_optional(x).await)?;
+    Ok(r.map(|r| r.0))
+}
+
 /// A page of products, filtered in SQL.
 pub async fn list(
     c: &mut Conn<'_>,

@@ -1,0 +1,122 @@
+//! Group commit of complaint registrations on SQLite. SQLite admits one writer at a time and
+//! every durable commit waits for the disk, so registrations that arrive together are written
+//! by one task in one transaction: the queue that forms while a batch commits is the next
+//! batch (no timer, so a lone registration is never delayed). PostgreSQL runs concurrent
+//! transactions and groups their commits itself; there each registration commits alone.
+
+use std::sync::OnceLock;
+
+use store::Db;
+use store::complaints::Complaint;
+use tokio::sync::{mpsc, oneshot};
+
+use super::service::{By, Prepared, write_registration};
+use crate::error::{AppError, AppResult};
+
+/// Registrations per transaction at most: bounds how long one commit holds the others.
+const MAX_BATCH: usize = 64;
+/// Registrations waiting at most; senders wait for room beyond it.
+const QUEUE: usize = 1024;
+
+/// One registration waiting for the writer.
+pub(super) struct Job {
+    pub by: By,
+    pub org: i64,
+    pub now: i64,
+    pub p: Prepared,
+    pub reply: oneshot::Sender<AppResult<Complaint>>,
+}
+
+/// The registration queue of one database, started on first use.
+#[derive(Default)]
+pub struct Registrations(OnceLock<mpsc::Sender<Job>>);
+
+impl Registrations {
+    /// Queues a registration and waits until its batch has committed.
+    pub(super) async fn write(
+        &self,
+        db: &Db,
+        by: By,
+        org: i64,
+        now: i64,
+        p: Prepared,
+    ) -> AppResult<Complaint> {
+        let queue = self.0.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            // The task holds the pool, not the state: it ends when the state (the only
+            // sender) is dropped.
+            tokio::spawn(writer(db.clone(), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            by,
+            org,
+            now,
+            p,
+            reply,
+        };
+        queue
+            .send(job)
+            .await
+            .map_err(|_| AppError::Internal("the registration writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the registration writer dropped a request".into()))?
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        jobs.push(first);
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        write_batch(&db, std::mem::take(&mut jobs)).await;
+    }
+}
+
+/// Writes the jobs in one transaction; if anything in it fails, nothing of it stays and each
+/// job is written again in its own transaction, so one bad registration fails alone.
+async fn write_batch(db: &Db, jobs: Vec<Job>) {
+    if jobs.len() > 1 {
+        match together(db, &jobs).await {
+            Ok(done) => {
+                for (j, c) in jobs.into_iter().zip(done) {
+                    // A caller that went away (client disconnected) still has its complaint.
+                    let _ = j.reply.send(Ok(c));
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(
+                "a batch of {} registrations failed ({e:?}); writing them one by one",
+                jobs.len()
+            ),
+        }
+    }
+    for j in jobs {
+        let r = alone(db, &j).await;
+        let _ = j.reply.send(r);
+    }
+}
+
+async fn together(db: &Db, jobs: &[Job]) -> AppResult<Vec<Complaint>> {
+    let mut tx = db.begin().await?;
+    let mut out = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        out.push(write_registration(&mut tx, &j.by, j.org, j.now, j.p.clone()).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn alone(db: &Db, j: &Job) -> AppResult<Complaint> {
+    let mut tx = db.begin().await?;
+    let c = write_registration(&mut tx, &j.by, j.org, j.now, j.p.clone()).await?;
+    tx.commit().await?;
+    Ok(c)
+}
