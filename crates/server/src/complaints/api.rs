@@ -141,8 +141,8 @@ pub async fn list_complaints(
         view: p.view,
         page: p.page,
     };
-    let f = filter_of(&st, &ctx, &q).await?;
-    let page = service::list(&st, &ctx, &f, PageReq::new(p.page, p.per_page)).await?;
+    let (a, f) = filter_of(&st, &ctx, &q).await?;
+    let page = service::list(&st, &a, &f, PageReq::new(p.page, p.per_page)).await?;
     Ok(ListResponse::from(page).into_response())
 }
 

@@ -77,20 +77,28 @@ fn id_of(v: &Option<String>) -> Option<i64> {
     v.as_deref().and_then(|s| s.trim().parse().ok())
 }
 
-/// The SQL filter of a list query for the signed-in user (shared with the API).
-pub async fn filter_of(st: &AppState, ctx: &Ctx, q: &ListQ) -> AppResult<Filter> {
+/// The SQL filter of a list query for the signed-in user (shared with the API), with the
+/// access it was built for (the list reads with it: no second membership lookup).
+pub async fn filter_of(
+    st: &AppState,
+    ctx: &Ctx,
+    q: &ListQ,
+) -> AppResult<(service::Access, Filter)> {
     let a = service::access(st, ctx, Permission::ViewComplaints).await?;
-    let cal = {
+    // Dates are local to the organization's calendar, read only when a date is given.
+    let cal = if nonempty(&q.from).is_some() || nonempty(&q.to).is_some() {
         let mut h = st.db.acquire().await?;
-        super::sla::calendar(&mut h.c(), a.org).await?
+        Some(super::sla::calendar(&mut h.c(), a.org).await?)
+    } else {
+        None
     };
     // The range is inclusive of the `to` day: it ends at the next local midnight.
     let date = |v: &Option<String>, next: bool| -> Option<i64> {
-        let t = cal.local_instant(&nonempty(v)?, 0)?;
+        let t = cal.as_ref()?.local_instant(&nonempty(v)?, 0)?;
         Some(if next { t + 86_400 } else { t })
     };
     let view = q.view.as_deref().unwrap_or("all");
-    Ok(Filter {
+    let f = Filter {
         statuses: nonempty(&q.status).into_iter().collect(),
         open: view == "open",
         class: nonempty(&q.class),
@@ -109,7 +117,8 @@ pub async fn filter_of(st: &AppState, ctx: &Ctx, q: &ListQ) -> AppResult<Filter>
         repeat: q.repeat.is_some(),
         now: st.now(),
         sort: Sort::parse(q.sort.as_deref().unwrap_or("")),
-    })
+    };
+    Ok((a, f))
 }
 
 #[derive(askama::Template)]
@@ -148,8 +157,8 @@ async fn list(
     uri: Uri,
     Query(q): Query<ListQ>,
 ) -> AppResult<Response> {
-    let f = filter_of(&st, &ctx, &q).await?;
-    let page = service::list(&st, &ctx, &f, PageReq::new(q.page, None)).await?;
+    let (a, f) = filter_of(&st, &ctx, &q).await?;
+    let page = service::list(&st, &a, &f, PageReq::new(q.page, None)).await?;
     let org = ctx.org()?.id;
     let (severities, departments) = choices(&st, org).await?;
     let s = Shell::load(&st, &ctx, &uri, "complaints.list").await?;

@@ -168,11 +168,10 @@ pub async fn detail(st: &AppState, ctx: &Ctx, id: i64) -> AppResult<Detail> {
 /// A page of the complaints the user may see.
 pub async fn list(
     st: &AppState,
-    ctx: &Ctx,
+    a: &Access,
     f: &Filter,
     p: PageReq,
 ) -> AppResult<Page<ComplaintRow>> {
-    let a = access(st, ctx, Permission::ViewComplaints).await?;
     let mut h = st.db.acquire().await?;
     Ok(repo::list(&mut h.c(), a.org, a.scope, f, p).await?)
 }
@@ -535,7 +534,7 @@ async fn prepare(
     }
     let contract = resolve_refs(c, org, &mut r).await?;
     let settings = store::complaints::settings::get(c, org).await?;
-    let clock = sla::clock(c, org, &r.severity, contract.as_deref()).await?;
+    let clock = sla::clock_with(c, org, &settings, &r.severity, contract.as_deref()).await?;
     Ok(Prepared {
         r,
         received,

@@ -74,9 +74,20 @@ pub async fn clock(
     severity: &str,
     contract: Option<&str>,
 ) -> AppResult<Clock> {
+    let s = settings_repo::get(c, org).await?;
+    clock_with(c, org, &s, severity, contract).await
+}
+
+/// [`clock`] for a caller that has already read the organization's settings.
+pub async fn clock_with(
+    c: &mut Conn<'_>,
+    org: i64,
+    s: &settings_repo::Settings,
+    severity: &str,
+    contract: Option<&str>,
+) -> AppResult<Clock> {
     let cal = calendar(c, org).await?;
     let targets = settings_repo::sla_targets(c, org).await?;
-    let s = settings_repo::get(c, org).await?;
     Ok(Clock {
         cal,
         budget: budget_of(&targets, severity, contract),
