@@ -135,20 +135,35 @@ pub async fn set_membership(
     Ok(())
 }
 
-/// A user's role and departments in an organization, if a member.
+/// A user's role and departments in an organization, if a member: one statement (the
+/// departments aggregated into one text), since every complaint page and API call asks.
 pub async fn membership(
     c: &mut Conn<'_>,
     user: i64,
     org: i64,
 ) -> StoreResult<Option<(String, Vec<i64>)>> {
-    let role: Option<(String,)> = on!(c, x => sqlx::query_as(
-        "SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2")
-        .bind(user).bind(org).fetch_optional(x).await)?;
-    let Some((role,)) = role else { return Ok(None) };
-    let deps: Vec<(i64,)> = on!(c, x => sqlx::query_as(
-        "SELECT department_id FROM membership_departments WHERE user_id = $1 AND org_id = $2 ORDER BY 1")
-        .bind(user).bind(org).fetch_all(x).await)?;
-    Ok(Some((role, deps.into_iter().map(|d| d.0).collect())))
+    let row: Option<(String, Option<String>)> = match c {
+        Conn::Sqlite(x) => sqlx::query_as(
+            "SELECT m.role, (SELECT group_concat(d.department_id, ',') FROM membership_departments d
+                 WHERE d.user_id = m.user_id AND d.org_id = m.org_id)
+             FROM memberships m WHERE m.user_id = $1 AND m.org_id = $2")
+            .bind(user).bind(org).fetch_optional(&mut **x).await?,
+        Conn::Postgres(x) => sqlx::query_as(
+            "SELECT m.role, (SELECT string_agg(CAST(d.department_id AS TEXT), ',') FROM membership_departments d
+                 WHERE d.user_id = m.user_id AND d.org_id = m.org_id)
+             FROM memberships m WHERE m.user_id = $1 AND m.org_id = $2")
+            .bind(user).bind(org).fetch_optional(&mut **x).await?,
+    };
+    let Some((role, deps)) = row else {
+        return Ok(None);
+    };
+    let mut deps: Vec<i64> = deps
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|d| d.trim().parse().ok())
+        .collect();
+    deps.sort_unstable();
+    Ok(Some((role, deps)))
 }
 
 /// Members of an organization, paginated, with their departments (two queries, no loop).
