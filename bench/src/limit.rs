@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
-use store::complaints::figures::{self as fig, FigureFilter, Plan, ShipFilter};
+use store::complaints::figures::{self as fig, FigureFilter, Month, Plan, ShipFilter};
 use store::{Backend, Db, on, run};
 
 /// The durability settings in force, as the engine reports them.
@@ -110,7 +110,7 @@ pub struct Interval {
     pub end: i64,
     pub from: String,
     pub to: String,
-    pub months: Vec<(String, i64, i64)>,
+    pub months: Vec<Month>,
 }
 
 /// The interval of the figures page for `from` (`None`: its default of twelve months).
@@ -129,11 +129,14 @@ pub fn interval(now: i64, from: Option<(i64, i64)>) -> Interval {
     let (mut y, mut m) = (fy, fm);
     while at(y, m, 1) < end {
         let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        months.push((
-            format!("{y:04}-{m:02}"),
-            at(y, m, 1),
-            at(ny, nm, 1).min(end),
-        ));
+        let (a, b) = (at(y, m, 1), at(ny, nm, 1).min(end));
+        months.push(Month {
+            label: format!("{y:04}-{m:02}"),
+            start: a,
+            end: b,
+            first_day: (a + OFFSET).div_euclid(86_400),
+            end_day: (b + OFFSET).div_euclid(86_400),
+        });
         (y, m) = (ny, nm);
     }
     Interval {
@@ -150,8 +153,9 @@ fn rank(n: i64, num: i64, den: i64) -> i64 {
     (n - 1).max(0) * num / den
 }
 
-/// The statements the complaint figures run, on two connections at once as the server
-/// runs them, without HTTP, rendering or the rest; returns milliseconds and the total.
+/// The statements the complaint figures run (the roll-ups over the whole organization), on
+/// two connections at once as the server runs them, without HTTP, rendering or the rest;
+/// returns milliseconds and the total.
 pub async fn figures(db: &Db, org: i64, iv: &Interval) -> anyhow::Result<(f64, i64)> {
     let t0 = Instant::now();
     let how = {
@@ -164,6 +168,8 @@ pub async fn figures(db: &Db, org: i64, iv: &Interval) -> anyhow::Result<(f64, i
         to: Some(iv.end),
         part_no: None,
         department_id: None,
+        from_day: Some((iv.start + 8 * 3600).div_euclid(86_400)),
+        to_day: Some((iv.end + 8 * 3600).div_euclid(86_400)),
     };
     let s = ShipFilter {
         org,
@@ -173,7 +179,7 @@ pub async fn figures(db: &Db, org: i64, iv: &Interval) -> anyhow::Result<(f64, i
     let plan = Plan::choose(&f, how);
     let first = async {
         let mut h = db.acquire().await?;
-        let t = fig::totals(&mut h.c(), &f).await?;
+        let t = fig::totals(&mut h.c(), &f, plan).await?;
         let walk = how.walk && t.closed >= 20_000;
         if t.closed > 0 {
             fig::resolution_at(&mut h.c(), &f, rank(t.closed, 1, 2), t.closed, walk).await?;
@@ -183,13 +189,13 @@ pub async fn figures(db: &Db, org: i64, iv: &Interval) -> anyhow::Result<(f64, i
     };
     let second = async {
         let mut h = db.acquire().await?;
-        fig::by_month(&mut h.c(), &f, &iv.months).await?;
+        fig::by_month(&mut h.c(), &f, &iv.months, plan).await?;
         fig::by_cause(&mut h.c(), &f, plan).await?;
         let parts = fig::by_part(&mut h.c(), &f, plan, 30).await?;
         fig::by_department(&mut h.c(), &f, plan, 200).await?;
-        fig::units_shipped(&mut h.c(), &s, None).await?;
+        fig::units_shipped(&mut h.c(), &s, None, Plan::Rollup).await?;
         let names: Vec<String> = parts.iter().filter_map(|p| p.0.clone()).collect();
-        fig::units_by_part(&mut h.c(), &s, &names).await?;
+        fig::units_by_part(&mut h.c(), &s, &names, Plan::Rollup).await?;
         Ok::<_, anyhow::Error>(())
     };
     let (total, ()) = tokio::try_join!(first, second)?;

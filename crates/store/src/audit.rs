@@ -121,38 +121,71 @@ pub async fn record_many(
     at: i64,
     items: &[Item],
 ) -> StoreResult<()> {
-    if items.is_empty() {
+    let entries: Vec<NewEntry<'_>> = items
+        .iter()
+        .map(|it| NewEntry {
+            org_id,
+            at,
+            actor,
+            action: it.action,
+            entity: it.entity,
+            entity_id: it.entity_id,
+            before: it.before.clone(),
+            after: it.after.clone(),
+        })
+        .collect();
+    record_all(c, &entries).await
+}
+
+/// Appends many rows, in order, each with its own actor and time (a group of registrations
+/// committed together): per chain, three statements whatever the number of rows.
+pub async fn record_all(c: &mut Conn<'_>, entries: &[NewEntry<'_>]) -> StoreResult<()> {
+    let mut chains: Vec<i64> = entries.iter().map(|e| e.org_id.unwrap_or(0)).collect();
+    chains.sort_unstable();
+    chains.dedup();
+    for chain in chains {
+        let mine: Vec<&NewEntry<'_>> = entries
+            .iter()
+            .filter(|e| e.org_id.unwrap_or(0) == chain)
+            .collect();
+        append(c, chain, &mine).await?;
+    }
+    Ok(())
+}
+
+/// Appends rows to one chain (see [`record_all`]).
+async fn append(c: &mut Conn<'_>, chain: i64, entries: &[&NewEntry<'_>]) -> StoreResult<()> {
+    if entries.is_empty() {
         return Ok(());
     }
-    let chain = org_id.unwrap_or(0);
-    let n = items.len() as i64;
+    let n = entries.len() as i64;
     run!(c, x => sqlx::query(
         "INSERT INTO audit_heads (chain, seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
         .bind(chain).bind(GENESIS).execute(x).await)?;
     let (last, mut prev): (i64, String) = on!(c, x => sqlx::query_as(
         "UPDATE audit_heads SET seq = seq + $2 WHERE chain = $1 RETURNING seq, last_hash")
         .bind(chain).bind(n).fetch_one(x).await)?;
-    let mut rows = Vec::with_capacity(items.len());
-    for (k, it) in items.iter().enumerate() {
+    let mut rows = Vec::with_capacity(entries.len());
+    for (k, e) in entries.iter().enumerate() {
         let seq = last - n + 1 + k as i64;
-        let before = it.before.as_ref().map(|v| v.to_string());
-        let after = it.after.as_ref().map(|v| v.to_string());
+        let before = e.before.as_ref().map(|v| v.to_string());
+        let after = e.after.as_ref().map(|v| v.to_string());
         let hash = chain_hash(
             &prev,
             &AuditContent {
                 chain,
                 seq,
-                at,
-                actor_id: actor.user_id,
-                actor: &actor.name,
-                action: it.action,
-                entity: it.entity,
-                entity_id: it.entity_id,
+                at: e.at,
+                actor_id: e.actor.user_id,
+                actor: &e.actor.name,
+                action: e.action,
+                entity: e.entity,
+                entity_id: e.entity_id,
                 before: before.as_deref(),
                 after: after.as_deref(),
             },
         );
-        rows.push((seq, it, before, after, prev.clone(), hash.clone()));
+        rows.push((seq, *e, before, after, prev.clone(), hash.clone()));
         prev = hash;
     }
     for chunk in rows.chunks(300) {
@@ -161,9 +194,10 @@ pub async fn record_many(
                 "INSERT INTO audit_log (chain, seq, org_id, at, actor_id, actor, action, entity, entity_id,
                     before_json, after_json, prev_hash, hash) ");
             qb.push_values(chunk, |mut b, r| {
-                b.push_bind(chain).push_bind(r.0).push_bind(org_id).push_bind(at).push_bind(actor.user_id)
-                    .push_bind(actor.name.clone()).push_bind(r.1.action).push_bind(r.1.entity).push_bind(r.1.entity_id)
-                    .push_bind(r.2.clone()).push_bind(r.3.clone()).push_bind(r.4.clone()).push_bind(r.5.clone());
+                b.push_bind(chain).push_bind(r.0).push_bind(r.1.org_id).push_bind(r.1.at).push_bind(r.1.actor.user_id)
+                    .push_bind(r.1.actor.name.clone()).push_bind(r.1.action.to_string()).push_bind(r.1.entity.to_string())
+                    .push_bind(r.1.entity_id).push_bind(r.2.clone()).push_bind(r.3.clone()).push_bind(r.4.clone())
+                    .push_bind(r.5.clone());
             });
             qb.build().execute(x).await
         })?;

@@ -35,6 +35,42 @@ pub async fn upsert(
     Ok(())
 }
 
+/// [`upsert`] for many records in one statement: (kind, ref id, title, text) each.
+pub async fn upsert_many(
+    c: &mut Conn<'_>,
+    org: i64,
+    docs: &[(&str, i64, String, String)],
+) -> StoreResult<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(&str, i64, &str, String, String)> = docs
+        .iter()
+        .map(|(kind, id, title, text)| {
+            (
+                *kind,
+                *id,
+                title.as_str(),
+                normalize(text),
+                index_tokens(text),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        run!(c, x => {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO search_docs (org_id, kind, ref_id, title, text, tokens) ");
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(org).push_bind(r.0.to_string()).push_bind(r.1).push_bind(r.2.to_string())
+                    .push_bind(r.3.clone()).push_bind(r.4.clone());
+            });
+            q.push(" ON CONFLICT (kind, ref_id) DO UPDATE SET org_id = excluded.org_id, title = excluded.title,
+                text = excluded.text, tokens = excluded.tokens");
+            q.build().execute(x).await
+        })?;
+    }
+    Ok(())
+}
+
 /// Removes a record from the index.
 pub async fn remove(c: &mut Conn<'_>, kind: &str, ref_id: i64) -> StoreResult<()> {
     run!(c, x => sqlx::query("DELETE FROM search_docs WHERE kind = $1 AND ref_id = $2")

@@ -41,6 +41,25 @@ pub async fn add(c: &mut Conn<'_>, e: &NewEvent<'_>) -> StoreResult<()> {
     Ok(())
 }
 
+/// Appends many events in one statement.
+pub async fn add_many(c: &mut Conn<'_>, events: &[NewEvent<'_>]) -> StoreResult<()> {
+    for chunk in events.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        run!(c, x => {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO timeline (org_id, customer_id, equipment_id, at, kind, ref_id, summary) ");
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(e.org_id).push_bind(e.customer_id).push_bind(e.equipment_id).push_bind(e.at)
+                    .push_bind(e.kind.to_string()).push_bind(e.ref_id).push_bind(e.summary.to_string());
+            });
+            q.build().execute(x).await
+        })?;
+    }
+    Ok(())
+}
+
 /// Replaces the events of a record (when the record's date or owner changes).
 pub async fn replace(c: &mut Conn<'_>, e: &NewEvent<'_>) -> StoreResult<()> {
     run!(c, x => sqlx::query("DELETE FROM timeline WHERE kind = $1 AND ref_id = $2 AND org_id = $3")

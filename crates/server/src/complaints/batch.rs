@@ -10,7 +10,7 @@ use store::Db;
 use store::complaints::Complaint;
 use tokio::sync::{mpsc, oneshot};
 
-use super::service::{By, Prepared, write_registration};
+use super::service::{By, Prepared, Reg, write_registrations};
 use crate::error::{AppError, AppResult};
 
 /// Registrations per transaction at most: bounds how long one commit holds the others.
@@ -20,10 +20,7 @@ const QUEUE: usize = 1024;
 
 /// One registration waiting for the writer.
 pub(super) struct Job {
-    pub by: By,
-    pub org: i64,
-    pub now: i64,
-    pub p: Prepared,
+    pub reg: Reg,
     pub reply: oneshot::Sender<AppResult<Complaint>>,
 }
 
@@ -50,10 +47,7 @@ impl Registrations {
         });
         let (reply, answer) = oneshot::channel();
         let job = Job {
-            by,
-            org,
-            now,
-            p,
+            reg: Reg { by, org, now, p },
             reply,
         };
         queue
@@ -105,18 +99,22 @@ async fn write_batch(db: &Db, jobs: Vec<Job>) {
 }
 
 async fn together(db: &Db, jobs: &[Job]) -> AppResult<Vec<Complaint>> {
+    let regs: Vec<Reg> = jobs.iter().map(|j| j.reg.clone()).collect();
     let mut tx = db.begin().await?;
-    let mut out = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        out.push(write_registration(&mut tx, &j.by, j.org, j.now, j.p.clone()).await?);
-    }
+    let out = write_registrations(&mut tx, &regs).await?;
     tx.commit().await?;
+    if out.len() != jobs.len() {
+        return Err(AppError::Internal(
+            "a registration of the group is missing".into(),
+        ));
+    }
     Ok(out)
 }
 
 async fn alone(db: &Db, j: &Job) -> AppResult<Complaint> {
     let mut tx = db.begin().await?;
-    let c = write_registration(&mut tx, &j.by, j.org, j.now, j.p.clone()).await?;
+    let mut out = write_registrations(&mut tx, std::slice::from_ref(&j.reg)).await?;
     tx.commit().await?;
-    Ok(c)
+    out.pop()
+        .ok_or_else(|| AppError::Internal("the registration is missing".into()))
 }

@@ -1,9 +1,10 @@
 //! Complaint figures (DOMAIN.md §4, Metrics): counts by class, cause, product, responsible
 //! department and month, a Pareto chart, resolution time percentiles in working hours, the
 //! share within each SLA target, reopen and recurrence rates, and complaints per 1,000 units
-//! shipped. Every figure is aggregated by the database (`store::complaints::figures`); this
-//! module validates the filter, runs the queries on two connections at once, and renders the
-//! page with server-side SVG charts, or JSON under `/api/v1/complaints/figures`.
+//! shipped. Every figure is aggregated by the database (`store::complaints::figures`: for the
+//! whole organization from the roll-ups that triggers keep, migration 0006); this module
+//! validates the filter, runs the queries on two connections at once, and renders the page
+//! with server-side SVG charts, or JSON under `/api/v1/complaints/figures`.
 //!
 //! Figures count every complaint of the organization, so they need a role that sees all of
 //! them: staff, who see only their departments' complaints, get 403.
@@ -17,7 +18,7 @@ use domain::FieldErrors;
 use domain::auth::Permission;
 use domain::calendar::WorkCalendar;
 use serde::{Deserialize, Serialize};
-use store::complaints::figures::{self as repo, FigureFilter, Plan, ShipFilter};
+use store::complaints::figures::{self as repo, FigureFilter, Month, Plan, ShipFilter};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::{service, sla};
@@ -287,6 +288,12 @@ pub fn rank(n: i64, num: i64, den: i64) -> i64 {
     (n - 1).max(0) * num / den
 }
 
+/// The local day number of instant `t` (days since 1970-01-01 on the calendar's offset):
+/// the key of the figures' roll-ups, stored with each complaint as `received_day`.
+pub fn local_day(cal: &WorkCalendar, t: i64) -> i64 {
+    (t + i64::from(cal.utc_offset_minutes) * 60).div_euclid(86_400)
+}
+
 /// The receipt interval, checked: its local days, their instants, and its months.
 struct Interval {
     from: String,
@@ -294,8 +301,11 @@ struct Interval {
     /// [start, end) in Unix seconds.
     start: i64,
     end: i64,
-    /// (YYYY-MM, start, end) of every month touched, clipped to the interval.
-    months: Vec<(String, i64, i64)>,
+    /// [from_day, to_day) in local day numbers.
+    from_day: i64,
+    to_day: i64,
+    /// Every month touched, clipped to the interval.
+    months: Vec<Month>,
 }
 
 fn ym(date: &str) -> (i32, u32) {
@@ -352,17 +362,20 @@ fn interval(cal: &WorkCalendar, today: &str, r: &Request) -> Result<Interval, Fi
     let day = |d: &str| cal.local_instant(d, 0).unwrap_or(0);
     let start = day(&from);
     let end = day(&to) + 86_400;
+    let (from_day, to_day) = (local_day(cal, start), local_day(cal, end));
     let mut months = Vec::new();
     let mut cur = (fy, fm);
     loop {
         let next = next_month(cur);
-        let a = day(&format!("{:04}-{:02}-01", cur.0, cur.1));
-        let b = day(&format!("{:04}-{:02}-01", next.0, next.1));
-        months.push((
-            format!("{:04}-{:02}", cur.0, cur.1),
-            a.max(start),
-            b.min(end),
-        ));
+        let a = day(&format!("{:04}-{:02}-01", cur.0, cur.1)).max(start);
+        let b = day(&format!("{:04}-{:02}-01", next.0, next.1)).min(end);
+        months.push(Month {
+            label: format!("{:04}-{:02}", cur.0, cur.1),
+            start: a,
+            end: b,
+            first_day: local_day(cal, a),
+            end_day: local_day(cal, b),
+        });
         if cur == (ty, tm) {
             break;
         }
@@ -373,6 +386,8 @@ fn interval(cal: &WorkCalendar, today: &str, r: &Request) -> Result<Interval, Fi
         to,
         start,
         end,
+        from_day,
+        to_day,
         months,
     })
 }
@@ -395,11 +410,13 @@ async fn read(st: &AppState, f: &FigureFilter, s: &ShipFilter, iv: &Interval) ->
         let mut h = st.db.acquire().await?;
         repo::strategy(&mut h.c()).await?
     };
+    // The roll-ups for the whole organization, the rows once narrowed; units always from
+    // their roll-up (it holds every product).
     let plan = Plan::choose(f, how);
     let narrowed = f.part_no.is_some() || f.department_id.is_some();
     let first = async {
         let mut h = st.db.acquire().await?;
-        let t = repo::totals(&mut h.c(), f).await?;
+        let t = repo::totals(&mut h.c(), f, plan).await?;
         let walk = how.walk && !narrowed && t.closed >= WALK_FROM;
         let (p50, p90) = if t.closed > 0 {
             (
@@ -413,7 +430,7 @@ async fn read(st: &AppState, f: &FigureFilter, s: &ShipFilter, iv: &Interval) ->
     };
     let second = async {
         let mut h = st.db.acquire().await?;
-        let months = repo::by_month(&mut h.c(), f, &iv.months).await?;
+        let months = repo::by_month(&mut h.c(), f, &iv.months, plan).await?;
         let causes = repo::by_cause(&mut h.c(), f, plan).await?;
         let parts = if let Some(p) = &f.part_no {
             // One part number: its count is the total, no query needed (filled in below).
@@ -422,9 +439,9 @@ async fn read(st: &AppState, f: &FigureFilter, s: &ShipFilter, iv: &Interval) ->
             repo::by_part(&mut h.c(), f, plan, PARTS).await?
         };
         let departments = repo::by_department(&mut h.c(), f, plan, DEPARTMENTS).await?;
-        let units = repo::units_shipped(&mut h.c(), s, f.part_no.as_deref()).await?;
+        let units = repo::units_shipped(&mut h.c(), s, f.part_no.as_deref(), Plan::Rollup).await?;
         let names: Vec<String> = parts.iter().filter_map(|p| p.0.clone()).collect();
-        let part_units = repo::units_by_part(&mut h.c(), s, &names).await?;
+        let part_units = repo::units_by_part(&mut h.c(), s, &names, Plan::Rollup).await?;
         Ok::<_, AppError>((months, causes, parts, departments, units, part_units))
     };
     let ((t, p50, p90), (months, causes, mut parts, departments, units, part_units)) =
@@ -651,6 +668,8 @@ pub async fn figures(st: &AppState, ctx: &Ctx, r: &Request) -> AppResult<Figures
         to: Some(iv.end),
         part_no: r.part_no.clone(),
         department_id: r.department_id,
+        from_day: Some(iv.from_day),
+        to_day: Some(iv.to_day),
     };
     let s = ShipFilter {
         org: a.org,
@@ -1389,11 +1408,22 @@ mod tests {
             ..Default::default()
         };
         let iv = interval(&cal, "2026-11-26", &r).unwrap();
-        let labels: Vec<&str> = iv.months.iter().map(|m| m.0.as_str()).collect();
+        let labels: Vec<&str> = iv.months.iter().map(|m| m.label.as_str()).collect();
         assert_eq!(labels, ["2026-01", "2026-02", "2026-03"]);
-        assert_eq!(iv.months[0].1, iv.start);
-        assert_eq!(iv.months[2].2, iv.end);
+        assert_eq!(iv.months[0].start, iv.start);
+        assert_eq!(iv.months[2].end, iv.end);
         assert_eq!(iv.end - iv.start, (17 + 28 + 10) * 86_400);
+        // day numbers: 2026-01-15 is day 20468; February starts on day 20485
+        assert_eq!((iv.from_day, iv.to_day), (20_468, 20_468 + 17 + 28 + 10));
+        assert_eq!(iv.months[0].first_day, iv.from_day);
+        assert_eq!(
+            (iv.months[1].first_day, iv.months[1].end_day),
+            (20_485, 20_485 + 28)
+        );
+        assert_eq!(iv.months[2].end_day, iv.to_day);
+        // a receipt one second before local midnight is on the day before
+        assert_eq!(local_day(&cal, iv.start - 1), iv.from_day - 1);
+        assert_eq!(local_day(&cal, iv.start), iv.from_day);
         let bad = Request {
             from: Some("2026-03-01".into()),
             to: Some("2026-02-01".into()),

@@ -394,6 +394,30 @@ async fn check_recurrence(
     Ok(cols)
 }
 
+/// The search document of a complaint: (title, text).
+fn search_doc(c: &Complaint) -> (String, String) {
+    let text = [
+        Some(c.number.as_str()),
+        Some(c.customer_name.as_str()),
+        c.part_no.as_deref(),
+        c.serial.as_deref(),
+        c.order_no.as_deref(),
+        c.fault_category.as_deref(),
+        Some(c.description.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    (format!("{} {}", c.number, c.customer_name), text)
+}
+
+/// The timeline line of a new complaint: its number and the start of its description.
+fn created_summary(c: &Complaint) -> String {
+    let d: String = c.description.chars().take(40).collect();
+    format!("{} {d}", c.number)
+}
+
 /// Timeline, search document and audit of a change, in the caller's transaction.
 async fn record(
     tx: &mut Tx,
@@ -419,20 +443,7 @@ async fn record(
         },
     )
     .await?;
-    let text = [
-        Some(after.number.as_str()),
-        Some(after.customer_name.as_str()),
-        after.part_no.as_deref(),
-        after.serial.as_deref(),
-        after.order_no.as_deref(),
-        after.fault_category.as_deref(),
-        Some(after.description.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
-    let title = format!("{} {}", after.number, after.customer_name);
+    let (title, text) = search_doc(after);
     store::search::upsert(&mut tx.c(), org, KIND, after.id, &title, &text).await?;
     let status_changed = before.is_none_or(|b| b.status != after.status);
     if status_changed && (after.customer_id.is_some() || after.equipment_id.is_some()) {
@@ -442,8 +453,7 @@ async fn record(
             format!("complaint_{}", after.status)
         };
         let summary = if before.is_none() {
-            let d: String = after.description.chars().take(40).collect();
-            format!("{} {d}", after.number)
+            created_summary(after)
         } else {
             after.number.clone()
         };
@@ -544,97 +554,217 @@ async fn prepare(
     })
 }
 
-/// The writes of a registration: number, the row with its SLA clock and repeat flags (known
-/// before the insert, so the row is written once), repeats, event, tasks, audit, search,
-/// timeline.
-pub(super) async fn write_registration(
+/// One registration to write: who, where, when, and what [`prepare`] read for it.
+#[derive(Clone)]
+pub(super) struct Reg {
+    pub by: By,
+    pub org: i64,
+    pub now: i64,
+    pub p: Prepared,
+}
+
+/// The writes of one registration (see [`write_registrations`]).
+async fn write_registration(
     tx: &mut Tx,
     by: &By,
     org: i64,
     now: i64,
     p: Prepared,
 ) -> AppResult<Complaint> {
-    let Prepared {
-        r,
-        received,
-        contract,
-        settings: s,
-        clock: k,
-    } = p;
-    let (year, month) = year_month(&k.cal, received);
-    let times = sla::Times {
-        received_at: received,
-        acknowledged_at: Some(now),
-        ..Default::default()
-    };
-    let clock = sla::compute(&k, &times, &[], &|_, _| false);
-    let seq = store::complaints::settings::next_number(&mut tx.c(), org, i64::from(year)).await?;
-    let number = format_number(&s.number_prefix, year, seq, s.number_digits as usize);
-    let repeats = match r.fault_category.as_deref() {
-        Some(fault) => {
-            steps::find_repeats(
-                &mut tx.c(),
-                org,
-                0,
-                r.customer_id,
-                &r.customer_name,
-                fault,
-                (
-                    r.part_no.as_deref(),
-                    r.serial.as_deref(),
-                    r.batch_no.as_deref(),
-                ),
-                (received - s.recurrence_days * 86_400, received),
-            )
-            .await?
-        }
-        None => Vec::new(),
-    };
-    let mut fields = registration_columns(&r);
-    fields.push(("contract_level", contract.into()));
-    fields.extend(clock.columns());
-    if !repeats.is_empty() {
-        fields.push(("repeat_count", Val::from(repeats.len() as i64)));
-        fields.push(("capa_required", true.into()));
-    }
-    let id = repo::insert(
-        &mut tx.c(),
+    let reg = Reg {
+        by: by.clone(),
         org,
-        &NewComplaint {
-            number,
-            status: Status::Received.as_str().into(),
-            received_at: received,
-            acknowledged_at: now,
-            month,
-            recorded_by: by.user_id,
-            fields,
-        },
         now,
-    )
-    .await?;
-    if !repeats.is_empty() {
-        let ids: Vec<i64> = repeats.iter().map(|f| f.0).collect();
-        steps::set_repeats(&mut tx.c(), org, id, &ids).await?;
+        p,
+    };
+    write_registrations(tx, std::slice::from_ref(&reg))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// The writes of registrations, in order, in the caller's transaction: numbers, each row with
+/// its SLA clock and repeat flags (known before the insert, so the row is written once; each
+/// recurrence check sees the rows inserted before it, those of the same group included), then
+/// repeats, events, tasks, audit, search and timeline as one statement each for the whole
+/// group. A group of 64 takes about 140 statements instead of 900 (each statement on SQLite is
+/// a hand-off to its worker thread).
+pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<Vec<Complaint>> {
+    // Numbers: one reservation per organization and year.
+    let years: Vec<(i32, String)> = regs
+        .iter()
+        .map(|g| year_month(&g.p.clock.cal, g.p.received))
+        .collect();
+    let mut next: Vec<((i64, i32), i64)> = Vec::new();
+    for (g, (year, _)) in regs.iter().zip(&years) {
+        let key = (g.org, *year);
+        if next.iter().all(|(k, _)| *k != key) {
+            let n = regs
+                .iter()
+                .zip(&years)
+                .filter(|(h, (y, _))| (h.org, *y) == key)
+                .count() as i64;
+            let first =
+                store::complaints::settings::next_numbers(&mut tx.c(), g.org, i64::from(*year), n)
+                    .await?;
+            next.push((key, first));
+        }
     }
-    steps::add_event(
-        &mut tx.c(),
-        org,
-        &steps::NewEvent {
-            complaint_id: id,
-            at: now,
-            user_id: by.user_id,
-            action: "register",
-            from_status: None,
-            to_status: Some("received"),
-            note: None,
-            data: None,
-        },
-    )
-    .await?;
-    steps::create_tasks(&mut tx.c(), org, id, "register", now).await?;
-    let c = repo::get(&mut tx.c(), org, id).await?;
-    record(tx, by, org, now, "create", None, &c).await?;
-    Ok(c)
+    let mut ids = Vec::with_capacity(regs.len());
+    let mut links: Vec<(i64, i64, i64)> = Vec::new();
+    for (g, (year, month)) in regs.iter().zip(years) {
+        let Prepared {
+            r,
+            received,
+            contract,
+            settings: s,
+            clock: k,
+        } = &g.p;
+        let received = *received;
+        let times = sla::Times {
+            received_at: received,
+            acknowledged_at: Some(g.now),
+            ..Default::default()
+        };
+        let clock = sla::compute(k, &times, &[], &|_, _| false);
+        let seq = match next.iter_mut().find(|(key, _)| *key == (g.org, year)) {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => return Err(AppError::Internal("no number reserved".into())),
+        };
+        let number = format_number(&s.number_prefix, year, seq, s.number_digits as usize);
+        let repeats = match r.fault_category.as_deref() {
+            Some(fault) => {
+                steps::find_repeats(
+                    &mut tx.c(),
+                    g.org,
+                    0,
+                    r.customer_id,
+                    &r.customer_name,
+                    fault,
+                    (
+                        r.part_no.as_deref(),
+                        r.serial.as_deref(),
+                        r.batch_no.as_deref(),
+                    ),
+                    (received - s.recurrence_days * 86_400, received),
+                )
+                .await?
+            }
+            None => Vec::new(),
+        };
+        let mut fields = registration_columns(r);
+        fields.push(("contract_level", contract.clone().into()));
+        fields.extend(clock.columns());
+        if !repeats.is_empty() {
+            fields.push(("repeat_count", Val::from(repeats.len() as i64)));
+            fields.push(("capa_required", true.into()));
+        }
+        let id = repo::insert(
+            &mut tx.c(),
+            g.org,
+            &NewComplaint {
+                number,
+                status: Status::Received.as_str().into(),
+                received_at: received,
+                acknowledged_at: g.now,
+                month,
+                received_day: super::figures::local_day(&k.cal, received),
+                recorded_by: g.by.user_id,
+                fields,
+            },
+            g.now,
+        )
+        .await?;
+        links.extend(repeats.iter().map(|f| (g.org, id, f.0)));
+        ids.push(id);
+    }
+    let mut orgs: Vec<i64> = regs.iter().map(|g| g.org).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let mut out: Vec<Option<Complaint>> = vec![None; regs.len()];
+    for org in orgs {
+        let mine: Vec<usize> = (0..regs.len()).filter(|&i| regs[i].org == org).collect();
+        let my_ids: Vec<i64> = mine.iter().map(|&i| ids[i]).collect();
+        let my_links: Vec<(i64, i64)> = links
+            .iter()
+            .filter(|l| l.0 == org)
+            .map(|l| (l.1, l.2))
+            .collect();
+        steps::add_repeats(&mut tx.c(), org, &my_links).await?;
+        let events: Vec<steps::NewEvent<'_>> = mine
+            .iter()
+            .map(|&i| steps::NewEvent {
+                complaint_id: ids[i],
+                at: regs[i].now,
+                user_id: regs[i].by.user_id,
+                action: "register",
+                from_status: None,
+                to_status: Some("received"),
+                note: None,
+                data: None,
+            })
+            .collect();
+        steps::add_events(&mut tx.c(), org, &events).await?;
+        // One task time for the group: its tasks were all created by this commit.
+        let now = mine.iter().map(|&i| regs[i].now).max().unwrap_or_default();
+        steps::create_tasks_for(&mut tx.c(), org, &my_ids, "register", now).await?;
+        let rows = repo::get_many(&mut tx.c(), org, &my_ids).await?;
+        if rows.len() != my_ids.len() {
+            return Err(AppError::Internal(
+                "a registered complaint was not found".into(),
+            ));
+        }
+        let json: Vec<Option<serde_json::Value>> =
+            rows.iter().map(|c| serde_json::to_value(c).ok()).collect();
+        let entries: Vec<store::audit::NewEntry<'_>> = mine
+            .iter()
+            .zip(&rows)
+            .zip(json)
+            .map(|((&i, c), after)| store::audit::NewEntry {
+                org_id: Some(org),
+                at: regs[i].now,
+                actor: &regs[i].by.actor,
+                action: "create",
+                entity: KIND,
+                entity_id: Some(c.id),
+                before: None,
+                after,
+            })
+            .collect();
+        store::audit::record_all(&mut tx.c(), &entries).await?;
+        let docs: Vec<(&str, i64, String, String)> = rows
+            .iter()
+            .map(|c| {
+                let (title, text) = search_doc(c);
+                (KIND, c.id, title, text)
+            })
+            .collect();
+        store::search::upsert_many(&mut tx.c(), org, &docs).await?;
+        let summaries: Vec<String> = rows.iter().map(created_summary).collect();
+        let timeline: Vec<store::timeline::NewEvent<'_>> = mine
+            .iter()
+            .zip(&rows)
+            .zip(&summaries)
+            .filter(|((_, c), _)| c.customer_id.is_some() || c.equipment_id.is_some())
+            .map(|((&i, c), summary)| store::timeline::NewEvent {
+                org_id: org,
+                customer_id: c.customer_id,
+                equipment_id: c.equipment_id,
+                at: regs[i].now,
+                kind: KIND,
+                ref_id: c.id,
+                summary,
+            })
+            .collect();
+        store::timeline::add_many(&mut tx.c(), &timeline).await?;
+        for (i, c) in mine.into_iter().zip(rows) {
+            out[i] = Some(c);
+        }
+    }
+    Ok(out.into_iter().flatten().collect())
 }
 
 /// Reads a complaint for a change: visible, and still at `version` (else "changed by X at T").

@@ -4,12 +4,16 @@
 //! receipt-day boundaries, the part-number and department filters, both query plans giving
 //! the same groups, staff refused, another organization's rows never counted. The printed
 //! registration and handling forms show the complaint's values; another organization's
-//! complaint is 404.
+//! complaint is 404. The roll-ups (migration 0006) equal the raw aggregates after writes
+//! through every path that changes a counted column (services, SLA job, raw SQL, the volume
+//! generator), over intervals with whole and partial months; units shipped likewise.
 
 use domain::auth::Role;
-use serde_json::Value;
-use store::complaints::figures::{self as repo, FigureFilter, Plan};
+use serde_json::{Value, json};
+use server::complaints::figures::local_day;
+use store::complaints::figures::{self as repo, FigureFilter, Month, Plan, ShipFilter};
 
+use crate::complaints::{ok, register, setup};
 use crate::helpers::*;
 
 async fn sql(app: &TestApp, q: String) {
@@ -688,7 +692,10 @@ async fn figures_of_a_known_set() {
             );
             // every position, read from either end, walking or sorting, agrees with the
             // ascending order
-            let n = repo::totals(&mut h.c(), f).await.unwrap().closed;
+            let n = repo::totals(&mut h.c(), f, Plan::Group)
+                .await
+                .unwrap()
+                .closed;
             let mut sorted = Vec::new();
             for k in 0..n {
                 let a = repo::resolution_at(&mut h.c(), f, k, n, false)
@@ -960,5 +967,519 @@ async fn printed_forms_show_the_complaint() {
         let (_, html) = s.page(&format!("/complaints/{id}/print/handling")).await;
         assert!(html.contains("Complaint handling form"));
         assert!(html.contains("Spare parts used"));
+    }
+}
+
+/// The calendar offset of `org` in seconds.
+async fn offset(app: &TestApp, org: i64) -> i64 {
+    let mut h = app.st.db.acquire().await.unwrap();
+    let cal = server::complaints::sla::calendar(&mut h.c(), org)
+        .await
+        .unwrap();
+    i64::from(cal.utc_offset_minutes) * 60
+}
+
+/// The local day of `now` for `org`.
+async fn today(app: &TestApp, org: i64) -> i64 {
+    let mut h = app.st.db.acquire().await.unwrap();
+    let cal = server::complaints::sla::calendar(&mut h.c(), org)
+        .await
+        .unwrap();
+    local_day(&cal, app.st.now())
+}
+
+/// Every figure of the days [from, to) read from the roll-ups equals the raw aggregate.
+async fn rollup_equals_raw(app: &TestApp, org: i64, from: Option<i64>, to: Option<i64>) {
+    let off = offset(app, org).await;
+    let f = FigureFilter {
+        org,
+        from: from.map(|d| d * 86_400 - off),
+        to: to.map(|d| d * 86_400 - off),
+        from_day: from,
+        to_day: to,
+        ..Default::default()
+    };
+    assert_eq!(Plan::choose(&f, repo::Strategy::default()), Plan::Rollup);
+    let at = format!("org {org}, days {from:?}..{to:?}");
+    let mut h = app.st.db.acquire().await.unwrap();
+    let raw = repo::totals(&mut h.c(), &f, Plan::Group).await.unwrap();
+    let rolled = repo::totals(&mut h.c(), &f, Plan::Rollup).await.unwrap();
+    assert_eq!(rolled, raw, "totals, {at}");
+    let mut a = repo::by_cause(&mut h.c(), &f, Plan::Group).await.unwrap();
+    let mut b = repo::by_cause(&mut h.c(), &f, Plan::Rollup).await.unwrap();
+    a.sort();
+    b.sort();
+    assert_eq!(b, a, "by cause, {at}");
+    assert_eq!(
+        repo::by_part(&mut h.c(), &f, Plan::Rollup, 1000)
+            .await
+            .unwrap(),
+        repo::by_part(&mut h.c(), &f, Plan::Group, 1000)
+            .await
+            .unwrap(),
+        "by part, {at}"
+    );
+    // the limit cuts the same list
+    assert_eq!(
+        repo::by_part(&mut h.c(), &f, Plan::Rollup, 2)
+            .await
+            .unwrap(),
+        repo::by_part(&mut h.c(), &f, Plan::Group, 2).await.unwrap(),
+        "top parts, {at}"
+    );
+    assert_eq!(
+        repo::by_department(&mut h.c(), &f, Plan::Rollup, 1000)
+            .await
+            .unwrap(),
+        repo::by_department(&mut h.c(), &f, Plan::Group, 1000)
+            .await
+            .unwrap(),
+        "by department, {at}"
+    );
+    if let (Some(a), Some(b)) = (from, to) {
+        let mut months = Vec::new();
+        let mut m = repo::month_start(a);
+        while m < b {
+            let (x, y) = (m.max(a), repo::next_month(m).min(b));
+            months.push(Month {
+                label: format!("{m:08}"),
+                start: x * 86_400 - off,
+                end: y * 86_400 - off,
+                first_day: x,
+                end_day: y,
+            });
+            m = repo::next_month(m);
+        }
+        assert_eq!(
+            repo::by_month(&mut h.c(), &f, &months, Plan::Rollup)
+                .await
+                .unwrap(),
+            repo::by_month(&mut h.c(), &f, &months, Plan::Group)
+                .await
+                .unwrap(),
+            "by month, {at}"
+        );
+    }
+    // a narrowed filter is not rolled up: asked for anyway, the rows answer
+    let narrowed = FigureFilter {
+        part_no: Some("P-1".into()),
+        ..f.clone()
+    };
+    assert_eq!(
+        Plan::choose(&narrowed, repo::Strategy::default()),
+        Plan::Group
+    );
+    assert_eq!(
+        repo::totals(&mut h.c(), &narrowed, Plan::Rollup)
+            .await
+            .unwrap(),
+        repo::totals(&mut h.c(), &narrowed, Plan::Group)
+            .await
+            .unwrap(),
+        "narrowed, {at}"
+    );
+}
+
+/// [`rollup_equals_raw`] over intervals around `today`: everything, whole months, partial
+/// months whose left-out days hold complaints and whose do not, one day, open ends, none.
+async fn rollup_equals_raw_around(app: &TestApp, org: i64, today: i64) {
+    let m = repo::month_start(today);
+    let intervals = [
+        (None, None),
+        (Some(m), Some(today + 1)),
+        (Some(repo::month_start(today - 70)), Some(today + 1)),
+        (Some(today - 45), Some(today - 2)),
+        (Some(today - 101), Some(today - 33)),
+        (Some(today - 33), Some(today - 32)),
+        (Some(today - 100), Some(today - 99)),
+        (Some(today - 3), Some(today + 40)),
+        (Some(today - 1000), Some(today - 900)),
+        (Some(today), Some(today)),
+        (Some(today - 100), None),
+        (None, Some(today - 20)),
+        (None, Some(m)),
+    ];
+    for (a, b) in intervals {
+        rollup_equals_raw(app, org, a, b).await;
+    }
+}
+
+/// Units shipped from the roll-up equal those from the orders and lines.
+async fn units_equal(app: &TestApp, org: i64, parts: &[&str]) {
+    let mut h = app.st.db.acquire().await.unwrap();
+    let names: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+    for (from, to) in [
+        (None, None),
+        (Some("2025-01-01"), Some("2025-03-31")),
+        (Some("2025-01-15"), Some("2025-01-15")),
+        (Some("2025-02-01"), None),
+        (None, Some("2025-01-31")),
+        (Some("2030-01-01"), Some("2030-12-31")),
+    ] {
+        let s = ShipFilter {
+            org,
+            from: from.map(String::from),
+            to: to.map(String::from),
+        };
+        let at = format!("org {org}, {from:?}..{to:?}");
+        for p in std::iter::once(None).chain(parts.iter().map(|p| Some(*p))) {
+            assert_eq!(
+                repo::units_shipped(&mut h.c(), &s, p, Plan::Rollup)
+                    .await
+                    .unwrap(),
+                repo::units_shipped(&mut h.c(), &s, p, Plan::Group)
+                    .await
+                    .unwrap(),
+                "units of {p:?}, {at}"
+            );
+        }
+        let by = |mut v: Vec<(String, i64)>| {
+            v.retain(|x| x.1 != 0);
+            v.sort();
+            v
+        };
+        assert_eq!(
+            by(repo::units_by_part(&mut h.c(), &s, &names, Plan::Rollup)
+                .await
+                .unwrap()),
+            by(repo::units_by_part(&mut h.c(), &s, &names, Plan::Group)
+                .await
+                .unwrap()),
+            "units by part, {at}"
+        );
+    }
+}
+
+/// The complaint's id in a JSON answer.
+fn id_of(c: &Value) -> i64 {
+    c["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn rollups_follow_every_write() {
+    for be in backends() {
+        let app = spawn_app(be).await;
+        let s = setup(&app).await;
+        let other = app.other_org("beta", "beta_admin").await;
+        let off = offset(&app, app.org).await;
+        let today = today(&app, app.org).await;
+        let now = app.st.now();
+        // local midnight of `ago` days back, plus `secs`
+        let at = |ago: i64, secs: i64| ((today - ago) * 86_400 - off + secs).min(now - 60);
+        let body = |class: &str,
+                    fault: Option<&str>,
+                    part: Option<&str>,
+                    customer: &str,
+                    t: i64| {
+            json!({"channel": "phone", "class": class, "severity": "minor", "customer_name": customer,
+                "description": "主控柜频繁报警", "fault_category": fault, "part_no": part, "received_at": t,
+                "order_no": "SO-1", "ship_date": "2025-01-05", "quantity": 1, "defective_quantity": 1,
+                "demand": "维修"})
+        };
+        let plan = [
+            (0, 0, "quality", Some("电机异响"), Some("P-1"), "甲"),
+            (1, 86_399, "human", Some("电机异响"), Some("P-1"), "乙"),
+            (3, 0, "other", None, Some("P-2"), "丙"),
+            (20, 3600, "quality", Some("主控柜报警"), None, "丁"),
+            (33, 86_399, "quality", Some("主控柜报警"), Some("P-2"), "戊"),
+            (45, 0, "human", Some("操作不当"), Some("P-3"), "己"),
+            (70, 7200, "quality", Some("电机异响"), Some("P-1"), "庚"),
+            (100, 86_399, "other", Some("电机异响"), Some("P-3"), "辛"),
+            (101, 0, "quality", None, None, "壬"),
+            // a repeat of the first (same customer and fault, inside the window)
+            (0, 0, "quality", Some("电机异响"), Some("P-1"), "甲"),
+        ];
+        let mut cs = Vec::new();
+        for (ago, secs, class, fault, part, customer) in plan {
+            let t = if ago == 0 { now - 120 } else { at(ago, secs) };
+            cs.push(register(&s.engineer, body(class, fault, part, customer, t)).await);
+        }
+        assert_eq!(cs[9]["repeat_count"], 1);
+        rollup_equals_raw_around(&app, app.org, today).await;
+
+        // confirm (response met), analyse with another class and a responsible department,
+        // propose, agree, implement, and a satisfied visit closes it with a resolution time
+        let svc = s.svc;
+        let analyse = json!({"class": "other", "responsibility": "ours", "responsible_department_id": svc,
+            "cause": "调度失误"});
+        let mut closed = Vec::new();
+        for i in [1, 5, 7] {
+            let c = ok(&s.engineer, &cs[i], "confirm", json!({})).await;
+            let c = ok(&s.engineer, &c, "analyse", analyse.clone()).await;
+            assert_eq!(c["responsible_department_id"], svc);
+            let c = ok(
+                &s.engineer,
+                &c,
+                "propose",
+                json!({"remedy_type": "explanation", "detail": "致歉", "proposed_by": "售后"}),
+            )
+            .await;
+            let c = ok(&s.engineer, &c, "agree", json!({})).await;
+            let c = ok(&s.engineer, &c, "start", json!({})).await;
+            let c = ok(
+                &s.engineer,
+                &c,
+                "complete",
+                json!({"implementation": "已致歉"}),
+            )
+            .await;
+            closed.push(c);
+        }
+        let c = ok(&s.engineer, &closed[0], "visit", json!({"satisfied": true})).await;
+        assert_eq!(c["status"], "closed");
+        let c = ok(&s.engineer, &closed[1], "visit", json!({"satisfied": true})).await;
+        assert_eq!(c["status"], "closed");
+        // an unsatisfied visit reopens the third, which is analysed again
+        let c = ok(
+            &s.engineer,
+            &closed[2],
+            "visit",
+            json!({"satisfied": false, "note": "仍不满意"}),
+        )
+        .await;
+        assert_eq!(c["status"], "reopened");
+        ok(
+            &s.engineer,
+            &c,
+            "analyse",
+            json!({"class": "human", "responsibility": "ours",
+            "responsible_department_id": s.biz, "cause": "再分析"}),
+        )
+        .await;
+        // confirmed only, and analysed only
+        ok(&s.engineer, &cs[2], "confirm", json!({})).await;
+        let c = ok(&s.engineer, &cs[4], "confirm", json!({})).await;
+        ok(
+            &s.engineer,
+            &c,
+            "analyse",
+            json!({"class": "quality", "responsibility": "supplier",
+            "cause": "来料不良"}),
+        )
+        .await;
+        // the SLA job moves clocks and flags of the old ones
+        server::complaints::sla::run_alerts(&app.st.db, app.st.now())
+            .await
+            .unwrap();
+        let (_, f) = s.manager.get("/api/v1/complaints/figures").await;
+        assert!(f["total"].as_i64().unwrap() >= 7, "{f}");
+        let totals = {
+            let mut h = app.st.db.acquire().await.unwrap();
+            let f = FigureFilter {
+                org: app.org,
+                ..Default::default()
+            };
+            repo::totals(&mut h.c(), &f, Plan::Rollup).await.unwrap()
+        };
+        assert_eq!(totals.total, 10);
+        assert_eq!(totals.closed, 2, "{totals:?}");
+        assert!(totals.response.1 >= 5, "{totals:?}");
+        rollup_equals_raw_around(&app, app.org, today).await;
+
+        // raw SQL: part number and fault category changed, a receipt moved back 40 days (its
+        // day follows), a row inserted without its day, one of its columns changed, deleted
+        let (c2, c3, c6) = (id_of(&cs[2]), id_of(&cs[3]), id_of(&cs[6]));
+        sql(
+            &app,
+            format!("UPDATE complaints SET part_no = 'P-9', fault_category = NULL WHERE id = {c2}"),
+        )
+        .await;
+        sql(
+            &app,
+            format!(
+                "UPDATE complaints SET fault_category = '新类别', class = 'human' WHERE id = {c3}"
+            ),
+        )
+        .await;
+        sql(
+            &app,
+            format!("UPDATE complaints SET received_at = received_at - 40 * 86400 WHERE id = {c6}"),
+        )
+        .await;
+        let raw = Row {
+            number: "RAW-1",
+            date: "2025-01-01",
+            secs: 0,
+            class: "quality",
+            fault: Some("电机异响"),
+            part: Some("P-1"),
+            dept: Some(svc),
+            resolution_h: Some(3),
+            reopen: 1,
+            repeat: 1,
+            met: [Some(true), Some(false), None, Some(true)],
+        };
+        let r1 = complaint(&app, app.org, &raw).await;
+        let r2 = complaint(
+            &app,
+            app.org,
+            &Row {
+                number: "RAW-2",
+                ..raw
+            },
+        )
+        .await;
+        complaint(
+            &app,
+            other,
+            &Row {
+                number: "RAW-3",
+                ..raw
+            },
+        )
+        .await;
+        let day = |id: i64| {
+            let app = &app;
+            async move {
+                let mut h = app.st.db.acquire().await.unwrap();
+                let (d,): (Option<i64>,) = store::on!(&mut h.c(), x => sqlx::query_as(
+                    "SELECT received_day FROM complaints WHERE id = $1").bind(id).fetch_one(x).await).unwrap();
+                d
+            }
+        };
+        let jan1 = at_day(&app, "2025-01-01").await;
+        assert_eq!(day(r1).await, Some(jan1), "filled from the calendar");
+        let moved = {
+            let mut h = app.st.db.acquire().await.unwrap();
+            let (t,): (i64,) = store::on!(&mut h.c(), x => sqlx::query_as(
+                "SELECT received_at FROM complaints WHERE id = $1").bind(c6).fetch_one(x).await)
+            .unwrap();
+            (t + off).div_euclid(86_400)
+        };
+        assert_eq!(day(c6).await, Some(moved), "the day follows the receipt");
+        sql(&app, format!("UPDATE complaints SET resolution_secs = NULL, ack_met = NULL, responsible_department_id = NULL WHERE id = {r1}")).await;
+        sql(&app, format!("DELETE FROM complaints WHERE id = {r2}")).await;
+        rollup_equals_raw_around(&app, app.org, today).await;
+        rollup_equals_raw_around(&app, other, today).await;
+        rollup_equals_raw(&app, app.org, Some(jan1 - 1), Some(jan1 + 1)).await;
+        rollup_equals_raw(&app, other, Some(jan1), Some(jan1 + 31)).await;
+
+        // units: an order with lines, shipped, its date moved, a line changed and one deleted,
+        // another order without lines deleted
+        let cu = customer(&app, app.org).await;
+        let p1 = product(&app, app.org, "P-1").await;
+        let p2 = product(&app, app.org, "P-2").await;
+        shipped(&app, app.org, cu, p1, "U1", None, 100).await;
+        shipped(&app, app.org, cu, p2, "U2", Some("2025-01-15"), 40).await;
+        let o1 = order_id(&app, app.org, "U1").await;
+        let o2 = order_id(&app, app.org, "U2").await;
+        units_equal(&app, app.org, &["P-1", "P-2", "P-0"]).await;
+        sql(
+            &app,
+            format!(
+                "INSERT INTO order_lines (org_id, order_id, product_id, quantity, unit_price_fen)
+            VALUES ({}, {o1}, {p2}, 7, 100)",
+                app.org
+            ),
+        )
+        .await;
+        sql(
+            &app,
+            format!("UPDATE orders SET ship_date = '2025-01-31' WHERE id = {o1}"),
+        )
+        .await;
+        units_equal(&app, app.org, &["P-1", "P-2"]).await;
+        sql(
+            &app,
+            format!("UPDATE orders SET ship_date = '2025-02-01' WHERE id = {o1}"),
+        )
+        .await;
+        sql(
+            &app,
+            format!("UPDATE order_lines SET quantity = 45 WHERE order_id = {o2}"),
+        )
+        .await;
+        units_equal(&app, app.org, &["P-1", "P-2"]).await;
+        sql(
+            &app,
+            format!("UPDATE order_lines SET product_id = {p1} WHERE order_id = {o2}"),
+        )
+        .await;
+        sql(
+            &app,
+            format!("DELETE FROM order_lines WHERE order_id = {o1} AND product_id = {p2}"),
+        )
+        .await;
+        units_equal(&app, app.org, &["P-1", "P-2"]).await;
+        sql(
+            &app,
+            format!("UPDATE orders SET ship_date = NULL WHERE id = {o2}"),
+        )
+        .await;
+        units_equal(&app, app.org, &["P-1", "P-2"]).await;
+        sql(
+            &app,
+            format!("DELETE FROM order_lines WHERE order_id = {o1}"),
+        )
+        .await;
+        sql(&app, format!("DELETE FROM orders WHERE id = {o1}")).await;
+        units_equal(&app, app.org, &["P-1", "P-2"]).await;
+        let mut h = app.st.db.acquire().await.unwrap();
+        let s1 = ShipFilter {
+            org: app.org,
+            ..Default::default()
+        };
+        assert_eq!(
+            repo::units_shipped(&mut h.c(), &s1, None, Plan::Rollup)
+                .await
+                .unwrap(),
+            0,
+            "U1 deleted, U2 not shipped"
+        );
+    }
+}
+
+/// The local day of `date` on the organization's calendar.
+async fn at_day(app: &TestApp, date: &str) -> i64 {
+    let off = offset(app, app.org).await;
+    (at(app, app.org, date, 0).await + off).div_euclid(86_400)
+}
+
+async fn order_id(app: &TestApp, org: i64, no: &str) -> i64 {
+    let mut h = app.st.db.acquire().await.unwrap();
+    let (id,): (i64,) = store::on!(&mut h.c(), x => sqlx::query_as(
+        "SELECT id FROM orders WHERE org_id = $1 AND order_no = $2").bind(org).bind(no).fetch_one(x).await)
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn rollups_match_the_volume_generator() {
+    for be in backends() {
+        let app = spawn_app(be).await;
+        let demo = server::demo::load(&app.st, app.admin_id, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        let org = demo.org_id;
+        let who = [server::demo::complaints::Who {
+            login: "admin",
+            id: app.admin_id,
+            role: Role::Admin,
+        }];
+        let sizes = server::demo::volume::Sizes {
+            customers: 20,
+            complaints: 600,
+            service_orders: 20,
+            responses: 5,
+        };
+        server::demo::volume::generate(&app.st, org, &who, sizes)
+            .await
+            .unwrap();
+        let today = today(&app, org).await;
+        rollup_equals_raw_around(&app, org, today).await;
+        for y in [2023, 2024, 2025, 2026] {
+            let a = at_day(&app, &format!("{y}-01-01")).await;
+            rollup_equals_raw(&app, org, Some(a + 10), Some(a + 300)).await;
+        }
+        let parts: Vec<(String,)> = {
+            let mut h = app.st.db.acquire().await.unwrap();
+            store::on!(&mut h.c(), x => sqlx::query_as(
+                "SELECT part_no FROM products WHERE org_id = $1 ORDER BY part_no LIMIT 5").bind(org).fetch_all(x).await)
+            .unwrap()
+        };
+        let parts: Vec<&str> = parts.iter().map(|p| p.0.as_str()).collect();
+        assert!(!parts.is_empty());
+        units_equal(&app, org, &parts).await;
     }
 }

@@ -267,6 +267,9 @@ pub struct NewComplaint {
     pub received_at: i64,
     pub acknowledged_at: i64,
     pub month: String,
+    /// Local day of receipt (days since 1970-01-01 on the organization's calendar), the key
+    /// of the figures' roll-ups; fixed at insert like `month`.
+    pub received_day: i64,
     pub recorded_by: Option<i64>,
     /// Further columns (registration fields, SLA dues, repeat flags).
     pub fields: Vec<(&'static str, Val)>,
@@ -307,15 +310,16 @@ pub async fn insert(c: &mut Conn<'_>, org: i64, n: &NewComplaint, now: i64) -> S
     .collect();
     let (id,): (i64,) = on!(c, x => {
         let mut q = QueryBuilder::new(
-            "INSERT INTO complaints (org_id, number, status, received_at, acknowledged_at, month, recorded_by,
-                created_at, updated_at, version");
+            "INSERT INTO complaints (org_id, number, status, received_at, acknowledged_at, month, received_day,
+                recorded_by, created_at, updated_at, version");
         for (col, _) in defaults.iter().chain(&n.fields) {
             q.push(", ").push(*col);
         }
         q.push(") VALUES (");
         let mut s = q.separated(", ");
         s.push_bind(org).push_bind(n.number.clone()).push_bind(n.status.clone()).push_bind(n.received_at)
-            .push_bind(n.acknowledged_at).push_bind(n.month.clone()).push_bind(n.recorded_by)
+            .push_bind(n.acknowledged_at).push_bind(n.month.clone()).push_bind(n.received_day)
+            .push_bind(n.recorded_by)
             .push_bind(now).push_bind(now).push_bind(1_i64);
         for (_, v) in defaults.iter().chain(&n.fields) {
             q.push(", ");
@@ -364,6 +368,27 @@ pub async fn get(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<Complaint> 
         q.build_query_as().fetch_optional(x).await
     })?;
     r.ok_or(StoreError::NotFound)
+}
+
+/// Complaints of `org` by id, in the order of `ids` (missing ones left out).
+pub async fn get_many(c: &mut Conn<'_>, org: i64, ids: &[i64]) -> StoreResult<Vec<Complaint>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<Complaint> = on!(c, x => {
+        let mut q = QueryBuilder::new("SELECT ");
+        q.push(Complaint::COLUMNS).push(" FROM complaints c WHERE c.org_id = ").push_bind(org)
+            .push(" AND c.id IN (");
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_as().fetch_all(x).await
+    })?;
+    let pos = |id: i64| ids.iter().position(|i| *i == id).unwrap_or(usize::MAX);
+    rows.sort_by_key(|r| pos(r.id));
+    Ok(rows)
 }
 
 /// Complaint by number.

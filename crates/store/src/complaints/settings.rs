@@ -110,6 +110,16 @@ pub async fn next_number(c: &mut Conn<'_>, org: i64, year: i64) -> StoreResult<i
     Ok(n)
 }
 
+/// Reserves `n` consecutive numbers of a year in one upsert; returns the first.
+pub async fn next_numbers(c: &mut Conn<'_>, org: i64, year: i64, n: i64) -> StoreResult<i64> {
+    let (first,): (i64,) = on!(c, x => sqlx::query_as(
+        "INSERT INTO complaint_counters (org_id, year, next) VALUES ($1, $2, 1 + $3)
+         ON CONFLICT (org_id, year) DO UPDATE SET next = complaint_counters.next + $3
+         RETURNING next - $3")
+        .bind(org).bind(year).bind(n).fetch_one(x).await)?;
+    Ok(first)
+}
+
 /// Working-time budgets (minutes) for one severity and contract level ('' = any contract).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SlaTarget {

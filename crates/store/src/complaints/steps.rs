@@ -45,6 +45,27 @@ pub async fn add_event(c: &mut Conn<'_>, org: i64, e: &NewEvent<'_>) -> StoreRes
     Ok(())
 }
 
+/// Records many moves in one statement.
+pub async fn add_events(c: &mut Conn<'_>, org: i64, events: &[NewEvent<'_>]) -> StoreResult<()> {
+    for chunk in events.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        run!(c, x => {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO complaint_events (org_id, complaint_id, at, user_id, action, from_status, to_status, note, data) ");
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(org).push_bind(e.complaint_id).push_bind(e.at).push_bind(e.user_id)
+                    .push_bind(e.action.to_string()).push_bind(e.from_status.map(str::to_string))
+                    .push_bind(e.to_status.map(str::to_string)).push_bind(e.note.map(str::to_string))
+                    .push_bind(e.data.clone());
+            });
+            q.build().execute(x).await
+        })?;
+    }
+    Ok(())
+}
+
 type EventRow = (
     i64,
     i64,
@@ -162,6 +183,37 @@ pub async fn create_tasks(
          SELECT $1, $2, m.step, m.department_id, m.duty, 'open', $3 FROM responsibility_matrix m
          WHERE m.org_id = $1 AND m.step = $4 ORDER BY m.sort, m.id")
         .bind(org).bind(complaint).bind(now).bind(step).execute(x).await)?)
+}
+
+/// [`create_tasks`] for many complaints of `org` in one statement (each complaint's tasks in
+/// the matrix order, complaints in id order).
+pub async fn create_tasks_for(
+    c: &mut Conn<'_>,
+    org: i64,
+    complaints: &[i64],
+    step: &str,
+    now: i64,
+) -> StoreResult<u64> {
+    if complaints.is_empty() {
+        return Ok(0);
+    }
+    Ok(run!(c, x => {
+        let mut q = QueryBuilder::new(
+            "INSERT INTO complaint_tasks (org_id, complaint_id, step, department_id, duty, status, created_at)
+             SELECT c.org_id, c.id, m.step, m.department_id, m.duty, 'open', ");
+        q.push_bind(now)
+            .push(" FROM complaints c JOIN responsibility_matrix m ON m.org_id = c.org_id AND m.step = ")
+            .push_bind(step.to_string())
+            .push(" WHERE c.org_id = ")
+            .push_bind(org)
+            .push(" AND c.id IN (");
+        let mut sep = q.separated(", ");
+        for id in complaints {
+            sep.push_bind(*id);
+        }
+        q.push(") ORDER BY c.id, m.sort, m.id");
+        q.build().execute(x).await
+    })?)
 }
 
 /// The tasks of a complaint.
@@ -413,6 +465,23 @@ pub async fn set_repeats(
     Ok(())
 }
 
+/// Adds repeat links (complaint, earlier one) of new complaints, which have none yet.
+pub async fn add_repeats(c: &mut Conn<'_>, org: i64, links: &[(i64, i64)]) -> StoreResult<()> {
+    for chunk in links.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        run!(c, x => {
+            let mut q = QueryBuilder::new("INSERT INTO complaint_repeats (complaint_id, earlier_id, org_id) ");
+            q.push_values(chunk, |mut b, l| {
+                b.push_bind(l.0).push_bind(l.1).push_bind(org);
+            });
+            q.build().execute(x).await
+        })?;
+    }
+    Ok(())
+}
+
 /// A linked complaint.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Linked {
@@ -437,18 +506,22 @@ pub async fn related(
     org: i64,
     complaint: i64,
 ) -> StoreResult<(Vec<Linked>, Vec<Linked>)> {
-    let earlier: Vec<(i64, String, i64, String)> = on!(c, x => sqlx::query_as(
-        "SELECT c.id, c.number, c.received_at, c.status FROM complaint_repeats r JOIN complaints c ON c.id = r.earlier_id
-         WHERE r.org_id = $1 AND r.complaint_id = $2 ORDER BY c.received_at")
+    // Both directions in one statement (the complaint page asks on every view).
+    let rows: Vec<(i64, i64, String, i64, String)> = on!(c, x => sqlx::query_as(
+        "SELECT CAST(0 AS BIGINT), c.id, c.number, c.received_at, c.status FROM complaint_repeats r JOIN complaints c ON c.id = r.earlier_id
+         WHERE r.org_id = $1 AND r.complaint_id = $2
+         UNION ALL
+         SELECT CAST(1 AS BIGINT), c.id, c.number, c.received_at, c.status FROM complaint_repeats r JOIN complaints c ON c.id = r.complaint_id
+         WHERE r.org_id = $1 AND r.earlier_id = $2
+         ORDER BY 1, 4, 2")
         .bind(org).bind(complaint).fetch_all(x).await)?;
-    let later: Vec<(i64, String, i64, String)> = on!(c, x => sqlx::query_as(
-        "SELECT c.id, c.number, c.received_at, c.status FROM complaint_repeats r JOIN complaints c ON c.id = r.complaint_id
-         WHERE r.org_id = $1 AND r.earlier_id = $2 ORDER BY c.received_at")
-        .bind(org).bind(complaint).fetch_all(x).await)?;
-    Ok((
-        earlier.into_iter().map(linked).collect(),
-        later.into_iter().map(linked).collect(),
-    ))
+    let (earlier, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0 == 0);
+    let strip = |v: Vec<(i64, i64, String, i64, String)>| -> Vec<Linked> {
+        v.into_iter()
+            .map(|r| linked((r.1, r.2, r.3, r.4)))
+            .collect()
+    };
+    Ok((strip(earlier), strip(later)))
 }
 
 /// Records an SLA alert; true only for the first caller (several workers: one alert).
