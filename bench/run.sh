@@ -15,7 +15,7 @@
 # synchronous_commit=on before anything is measured) or against BENCH_DATABASE_URL (a server
 # where the script may CREATE DATABASE). CARGO_TARGET_DIR is honoured. BENCH_KEEP=1 keeps the
 # work directory (data, logs); `--reuse DIR` (SQLite) measures again on a kept directory
-# without generating (and without importing again when that was done).
+# without generating (the import and the scheduler then run on a new part number).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -173,13 +173,17 @@ kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 
+# A new part number when the data was measured before (--reuse): the import and the
+# scheduler are measured again on new units, the earlier benchmark plans switched off.
+PM=BENCH-PM
 if [[ $(sql "SELECT COUNT(*) FROM products WHERE part_no = 'BENCH-PM'") != 0 ]]; then
-    echo "== import and scheduler: done before in $WORK (kept results)"
-else
+    PM=BENCH-PM-$(date +%s)
+    sql "UPDATE maintenance_plans SET active = FALSE WHERE name = '基准：月度保养'" >/dev/null
+fi
 echo "== import 100,000 units from XLSX"
-printf '料号,型号,产品名称,类别,保修期\nBENCH-PM,PM-100,基准保养设备,机床,24\n' >"$WORK/product.csv"
+printf '料号,型号,产品名称,类别,保修期\n%s,PM-100,基准保养设备,机床,24\n' "$PM" >"$WORK/product.csv"
 "$BIN" import products "$WORK/product.csv" --org demo >/dev/null
-"$BIN_DIR/gen-xlsx" --out "$WORK/units.xlsx" --rows 100000 --part-no BENCH-PM \
+"$BIN_DIR/gen-xlsx" --out "$WORK/units.xlsx" --rows 100000 --part-no "$PM" \
     --customers "$((200 * (SCALE > 0 ? SCALE : 1)))" >/dev/null
 T0=$(now)
 "$BIN" import equipment "$WORK/units.xlsx" --org demo >"$WORK/import.txt"
@@ -194,7 +198,7 @@ sql "INSERT INTO maintenance_plans (org_id, name, equipment_id, product_id, temp
         meter_interval, meter_unit, start_date, lead_days, horizon_days, active, created_at, updated_at, version)
      SELECT o.id, '基准：月度保养', NULL, p.id, t.id, 30, 'fixed', NULL, NULL, '$TODAY', 14, 365, TRUE,
         $(date +%s), $(date +%s), 1
-     FROM organizations o JOIN products p ON p.org_id = o.id AND p.part_no = 'BENCH-PM'
+     FROM organizations o JOIN products p ON p.org_id = o.id AND p.part_no = '$PM'
      JOIN checklist_templates t ON t.org_id = o.id AND t.code = 'routine' WHERE o.code = 'demo'" >/dev/null
 PLAN=$(sql "SELECT MAX(id) FROM maintenance_plans WHERE name = '基准：月度保养'")
 T0=$(now)
@@ -206,10 +210,9 @@ cat "$WORK/sched1.txt" "$WORK/sched2.txt"
 put sched_first "$(cat "$WORK/sched1.txt")"
 put sched_again "$(cat "$WORK/sched2.txt")"
 put sched_counts "$(sql "SELECT COUNT(*), COUNT(DISTINCT equipment_id),
-    (SELECT COUNT(*) FROM equipment e JOIN products p ON p.id = e.product_id WHERE p.part_no = 'BENCH-PM'),
+    (SELECT COUNT(*) FROM equipment e JOIN products p ON p.id = e.product_id WHERE p.part_no = '$PM'),
     (SELECT COUNT(*) FROM (SELECT 1 FROM service_orders WHERE plan_id = $PLAN GROUP BY equipment_id, due_date HAVING COUNT(*) > 1) d)
     FROM service_orders WHERE plan_id = $PLAN")"
-fi
 
 echo "== the raw database limit (same database, same connection settings, server stopped)"
 "$LIMIT" --url "$DB_URL" --seconds 10 --writers 32 --study "${STUDY:-0}" >"$R/limit.json"

@@ -22,7 +22,8 @@ fn main() -> anyhow::Result<()> {
     }
     for i in 0..rows {
         let r = i + 1;
-        ws.write_string(r, 0, format!("PM-{:08}", i + 1))?;
+        // Serials carry the part number, so a second import (`run.sh --reuse`) does not clash.
+        ws.write_string(r, 0, format!("{part}-{:08}", i + 1))?;
         ws.write_string(r, 1, &part)?;
         ws.write_string(r, 2, format!("C{:06}", i % customers.max(1) + 1))?;
         ws.write_string(r, 3, format!("2025-{:02}-{:02}", i % 12 + 1, i % 28 + 1))?;
