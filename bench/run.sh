@@ -174,11 +174,12 @@ wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 
 # A new part number when the data was measured before (--reuse): the import and the
-# scheduler are measured again on new units, the earlier benchmark plans switched off.
+# scheduler are measured again on new units. Earlier benchmark plans stay active (switching
+# one off would make the scheduler cancel its 1.3 M orders inside the timing), so the first
+# run also re-checks their units: the second run's time is that check alone.
 PM=BENCH-PM
 if [[ $(sql "SELECT COUNT(*) FROM products WHERE part_no = 'BENCH-PM'") != 0 ]]; then
     PM=BENCH-PM-$(date +%s)
-    sql "UPDATE maintenance_plans SET active = FALSE WHERE name = '基准：月度保养'" >/dev/null
 fi
 echo "== import 100,000 units from XLSX"
 printf '料号,型号,产品名称,类别,保修期\n%s,PM-100,基准保养设备,机床,24\n' "$PM" >"$WORK/product.csv"

@@ -309,10 +309,11 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    /// A hasher with the given cost; at most two hashes run at once.
+    /// A hasher with the given cost; one hash at a time: each holds its memory cost (19 MiB)
+    /// and a core, and a burst of log-ins must leave the other core to everything else.
     pub fn new(memory_kib: u32, iterations: u32) -> Hasher {
         Hasher {
-            sem: Arc::new(Semaphore::new(2)),
+            sem: Arc::new(Semaphore::new(1)),
             memory_kib,
             iterations,
         }
