@@ -34,6 +34,9 @@ pub enum AppError {
     BadRequest(String),
     /// Something broke on our side; the text is logged, never sent.
     Internal(String),
+    /// The transaction lost a deadlock or serialisation conflict (PostgreSQL): answered like
+    /// `Internal`, but services may run the transaction again (see `complaints::service::act`).
+    Contention(String),
 }
 
 /// What the error-rendering middleware needs to build the body.
@@ -58,7 +61,9 @@ impl AppError {
             AppError::Transition(_) => (StatusCode::CONFLICT, "invalid_transition"),
             AppError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            AppError::Internal(_) | AppError::Contention(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 }
@@ -71,7 +76,7 @@ impl IntoResponse for AppError {
             AppError::Transition(t) => (FieldErrors::default(), Some(t.to_string())),
             AppError::BadRequest(m) => (FieldErrors::default(), Some(m)),
             AppError::StaleBy(by, at) => (FieldErrors::default(), Some(format!("{by}\u{1f}{at}"))),
-            AppError::Internal(m) => {
+            AppError::Internal(m) | AppError::Contention(m) => {
                 tracing::error!(error = %m, "internal error");
                 (FieldErrors::default(), None)
             }
@@ -93,6 +98,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) if m == "stale version" => AppError::Stale,
             StoreError::Conflict(_) => AppError::Duplicate,
+            StoreError::Contention(m) => AppError::Contention(m),
             StoreError::Other(e) => AppError::Internal(e.to_string()),
             StoreError::Config(m) => AppError::Internal(m),
         }

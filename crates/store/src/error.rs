@@ -9,6 +9,10 @@ pub enum StoreError {
     /// The row changed since it was read (optimistic concurrency), or a unique key clashed.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Two transactions waited on each other (a PostgreSQL deadlock or serialisation
+    /// failure): nothing of this one was written, and running it again may succeed.
+    #[error("contention: {0}")]
+    Contention(String),
     /// Any other database or I/O failure.
     #[error(transparent)]
     Other(sqlx::Error),
@@ -27,6 +31,10 @@ impl StoreError {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(d) if d.is_unique_violation() => {
                 StoreError::Conflict(d.message().to_string())
+            }
+            // deadlock_detected, serialization_failure
+            sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => {
+                StoreError::Contention(d.message().to_string())
             }
             _ => StoreError::Other(e),
         }

@@ -942,10 +942,25 @@ pub async fn act(
 ) -> AppResult<Complaint> {
     let a = access(st, ctx, Permission::HandleComplaints).await?;
     let now = st.now();
-    let mut tx = st.db.begin().await?;
-    let after = act_in(&mut tx, &By::user(ctx), &a, now, id, version, step).await?;
-    tx.commit().await?;
-    Ok(after)
+    // Concurrent moves on PostgreSQL can deadlock on shared rows (roll-ups, the audit head);
+    // the loser wrote nothing and is run again, a few times at most.
+    let mut attempt = 0;
+    loop {
+        let r = async {
+            let mut tx = st.db.begin().await?;
+            let after = act_in(&mut tx, &By::user(ctx), &a, now, id, version, step.clone()).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(after)
+        }
+        .await;
+        match r {
+            Err(AppError::Contention(m)) if attempt < 3 => {
+                attempt += 1;
+                tracing::warn!(attempt, error = %m, "complaint move lost a deadlock; running it again");
+            }
+            r => return r,
+        }
+    }
 }
 
 /// [`act`] inside the caller's transaction, with the access already established (a return

@@ -269,3 +269,39 @@ async fn serve_prints_the_admin_login_once() {
     assert!(text.contains("demo company loaded"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A PostgreSQL deadlock reaches the services as `StoreError::Contention` (what
+/// `complaints::service::act` runs again), not as an opaque failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_is_reported_as_contention() {
+    if !backends().contains(&crate::helpers::Backend::Postgres) {
+        return;
+    }
+    let app = spawn_app(crate::helpers::Backend::Postgres).await;
+    let a = app.org;
+    let mut t1 = app.st.db.begin().await.unwrap();
+    let mut t2 = app.st.db.begin().await.unwrap();
+    let touch = "UPDATE organizations SET name = name WHERE id = $1";
+    store::run!(&mut t1.c(), x => sqlx::query(touch).bind(a).execute(x).await).unwrap();
+    store::run!(&mut t2.c(), x => sqlx::query("UPDATE users SET login = login WHERE id = $1")
+        .bind(app.admin_id).execute(x).await)
+    .unwrap();
+    let one = async {
+        let r = store::run!(&mut t1.c(), x => sqlx::query("UPDATE users SET login = login WHERE id = $1")
+            .bind(app.admin_id).execute(x).await);
+        (r.map_err(store::StoreError::from_sqlx), t1)
+    };
+    let two = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let r = store::run!(&mut t2.c(), x => sqlx::query(touch).bind(a).execute(x).await);
+        (r.map_err(store::StoreError::from_sqlx), t2)
+    };
+    let ((r1, _t1), (r2, _t2)) = tokio::join!(one, two);
+    let lost: Vec<_> = [r1, r2].into_iter().filter_map(Result::err).collect();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert!(
+        matches!(lost[0], store::StoreError::Contention(_)),
+        "{:?}",
+        lost[0]
+    );
+}
