@@ -987,20 +987,58 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
         let app = spawn_app(b).await;
         let s = setup(&app).await;
         let api = std::sync::Arc::new(s.admin);
+        // A second organization registers at the same time: a group may mix them, and each
+        // keeps its own numbers, repeats and audit chain.
+        let beta = server::admin::create_org(&app.st, &Actor::system("test"), "beta", "beta", None)
+            .await
+            .unwrap();
+        let beta_admin = app.user(beta, "beta-admin", Role::Admin).await;
+        let beta_api = std::sync::Arc::new(app.api(&app.token(beta_admin, beta).await));
         let n = 40;
+        let m = 10;
+        // One receipt time for all: with "now" the clock can tick between two requests, and a
+        // complaint received later is rightly no earlier one's repeat.
+        let received = app.st.now() - 3600;
         let mut tasks = Vec::new();
-        for _ in 0..n {
-            let api = api.clone();
+        for k in 0..n + m {
+            let api = if k % 5 == 4 {
+                beta_api.clone()
+            } else {
+                api.clone()
+            };
             tasks.push(tokio::spawn(async move {
                 let mut body = quality("minor");
                 body["part_no"] = json!("GT-100");
+                body["received_at"] = json!(received);
                 register(&api, body).await
             }));
         }
         let mut got = Vec::new();
-        for t in tasks {
-            got.push(t.await.unwrap());
+        let mut got_beta = Vec::new();
+        for (k, t) in tasks.into_iter().enumerate() {
+            let c = t.await.unwrap();
+            if k % 5 == 4 {
+                got_beta.push(c);
+            } else {
+                got.push(c);
+            }
         }
+        got_beta.sort_by_key(|c| c["number"].as_str().unwrap().to_string());
+        for (k, c) in got_beta.iter().enumerate() {
+            assert!(
+                c["number"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("{:06}", k + 1)),
+                "{c}"
+            );
+            assert_eq!(
+                c["repeat_count"], k as i64,
+                "{b:?}: beta's own repeats: {c}"
+            );
+        }
+        let (_, listed) = beta_api.get("/api/v1/complaints?per_page=100").await;
+        assert_eq!(listed["total"], m as i64, "{b:?}: beta sees its own only");
         got.sort_by_key(|c| c["number"].as_str().unwrap().to_string());
         let mut numbers: Vec<&str> = got.iter().map(|c| c["number"].as_str().unwrap()).collect();
         numbers.dedup();
@@ -1020,17 +1058,23 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
         }
         let mut h = app.st.db.acquire().await.unwrap();
         let (complaints, events, tasks, audit): (i64, i64, i64, i64) = store::on!(&mut h.c(), x => sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM complaints),
-                    (SELECT COUNT(*) FROM complaint_events WHERE action = 'register'),
-                    (SELECT COUNT(DISTINCT complaint_id) FROM complaint_tasks),
-                    (SELECT COUNT(*) FROM audit_log WHERE entity = 'complaint' AND action = 'create')")
-            .fetch_one(x).await)
+            "SELECT (SELECT COUNT(*) FROM complaints WHERE org_id = $1),
+                    (SELECT COUNT(*) FROM complaint_events WHERE action = 'register' AND org_id = $1),
+                    (SELECT COUNT(DISTINCT complaint_id) FROM complaint_tasks WHERE org_id = $1),
+                    (SELECT COUNT(*) FROM audit_log WHERE entity = 'complaint' AND action = 'create' AND org_id = $1)")
+            .bind(app.org).fetch_one(x).await)
         .unwrap();
         assert_eq!(
             (complaints, events, tasks, audit),
             (40, 40, 40, 40),
             "{b:?}"
         );
+        let (beta_rows, beta_audit): (i64, i64) = store::on!(&mut h.c(), x => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM complaints WHERE org_id = $1),
+                    (SELECT COUNT(*) FROM audit_log WHERE entity = 'complaint' AND action = 'create' AND org_id = $1)")
+            .bind(beta).fetch_one(x).await)
+        .unwrap();
+        assert_eq!((beta_rows, beta_audit), (m as i64, m as i64), "{b:?}");
         let v = store::audit::verify(&mut h.c()).await.unwrap();
         assert!(v.broken.is_none(), "{b:?}: {v:?}");
     }

@@ -98,19 +98,9 @@ pub async fn put(c: &mut Conn<'_>, org: i64, s: &Settings, now: i64) -> StoreRes
     }
 }
 
-/// Takes the next sequence number of `year` (in the caller's transaction, so numbers never
-/// repeat and gaps only come from rolled-back registrations).
-pub async fn next_number(c: &mut Conn<'_>, org: i64, year: i64) -> StoreResult<i64> {
-    // One upsert: two first complaints of a year at once must not clash on the insert.
-    let (n,): (i64,) = on!(c, x => sqlx::query_as(
-        "INSERT INTO complaint_counters (org_id, year, next) VALUES ($1, $2, 2)
-         ON CONFLICT (org_id, year) DO UPDATE SET next = complaint_counters.next + 1
-         RETURNING next - 1")
-        .bind(org).bind(year).fetch_one(x).await)?;
-    Ok(n)
-}
-
-/// Reserves `n` consecutive numbers of a year in one upsert; returns the first.
+/// Reserves `n` consecutive sequence numbers of `year` in one upsert (in the caller's
+/// transaction, so numbers never repeat and gaps only come from rolled-back registrations;
+/// two first complaints of a year at once do not clash on the insert); returns the first.
 pub async fn next_numbers(c: &mut Conn<'_>, org: i64, year: i64, n: i64) -> StoreResult<i64> {
     let (first,): (i64,) = on!(c, x => sqlx::query_as(
         "INSERT INTO complaint_counters (org_id, year, next) VALUES ($1, $2, 1 + $3)
