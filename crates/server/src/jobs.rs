@@ -186,7 +186,7 @@ pub fn spawn(st: AppState) {
         let mut interval = tokio::time::interval(every);
         loop {
             interval.tick().await;
-            match w.tick(crate::now()).await {
+            match store::offload(w.tick(crate::now())).await {
                 Ok(r) => {
                     for _ in 0..r.done {
                         st.metrics.job(true);

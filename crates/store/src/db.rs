@@ -89,6 +89,62 @@ macro_rules! run {
     };
 }
 
+/// Process-wide SQLite settings, applied once before the first connection opens
+/// (`sqlite3_config` is refused after SQLite initialised; then they stay at their defaults).
+fn sqlite_config() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // A statement that may fail half-way keeps the original of every page it changes in a
+        // statement journal, spilled to a temporary file past 64 KiB by default. Registering a
+        // complaint touches its 15 indexes, roll-ups and search rows in one statement, so every
+        // registration wrote ~25 pages to /var/tmp as well as to the WAL (half of all writes
+        // under the create load). -1 keeps statement journals in memory, as `temp_store =
+        // MEMORY` would, without moving sorts to memory too. Not a threshold: with one of
+        // 256 KiB or more, SQLite (3.40 and the bundled 3.5x alike) fails `DROP INDEX` inside a
+        // transaction with "database or disk is full"; -1 and 128 KiB do not.
+        // SAFETY: called once, before any connection exists in this process or after SQLite
+        // initialised, in which case it returns SQLITE_MISUSE and changes nothing.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_STMTJRNL_SPILL,
+                -1 as std::ffi::c_int,
+            )
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(rc, "sqlite3_config(STMTJRNL_SPILL) refused: SQLite already initialised");
+        }
+    });
+}
+
+/// Runs `fut`, known to hold SQLite statements for long (a study's uncomputed figures, a job
+/// run, a plan's scheduling), without holding up the runtime's other tasks.
+///
+/// SQLite statements run on the calling thread (vendor/README.md): cheap for a request's
+/// short reads, but a statement of seconds would stall one of the runtime's workers. On the
+/// multi-threaded runtime the worker hands its other tasks on and this thread runs `fut` to
+/// the end; elsewhere (tests' current-thread runtime) it is simply awaited.
+pub async fn offload<F: std::future::Future>(fut: F) -> F::Output {
+    thread_local! {
+        // Set while this thread runs an offloaded future: a nested `offload` just awaits
+        // (a runtime cannot be entered again from within its own `block_on`).
+        static OFFLOADED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    match tokio::runtime::Handle::try_current() {
+        Ok(h)
+            if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+                && !OFFLOADED.get() =>
+        {
+            tokio::task::block_in_place(|| {
+                OFFLOADED.set(true);
+                let out = h.block_on(fut);
+                OFFLOADED.set(false);
+                out
+            })
+        }
+        _ => fut.await,
+    }
+}
+
 impl Db {
     /// Connects by URL scheme: `sqlite:` or `postgres:`/`postgresql:`; anything else is an
     /// error, so a typo never creates an empty database somewhere.
@@ -106,7 +162,18 @@ impl Db {
                 // file cache, which the process is not charged for. 32 MiB per connection
                 // took the peak RSS to 351 MiB after the detail workload (8 connections).
                 // Big sorts spill to temporary files (the default temp_store), not memory.
-                .pragma("cache_size", "-4096");
+                .pragma("cache_size", "-4096")
+                // A write transaction's dirty pages stay in memory up to 16 MiB before they
+                // are spilled to the WAL mid-transaction (a group of registrations dirties a
+                // few MiB; spilled pages were written twice).
+                .pragma("cache_spill", "4096")
+                // Checkpoint at 8,192 WAL pages (32 MiB) instead of 1,000: the hot pages
+                // (index roots, roll-up rows, counters, the search index's structure) are
+                // rewritten by nearly every commit, and each checkpoint copies them back once.
+                // At 1,000 a checkpoint ran every few group commits and took a fifth of the
+                // create workload's page reads.
+                .pragma("wal_autocheckpoint", "8192");
+            sqlite_config();
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
                 .connect_with(opts)
@@ -255,5 +322,27 @@ impl Conn<'_> {
             Conn::Sqlite(_) => Backend::Sqlite,
             Conn::Postgres(_) => Backend::Postgres,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offload;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offload_runs_nested_work_on_the_multi_threaded_runtime() {
+        let out = offload(async {
+            tokio::task::yield_now().await;
+            offload(async { 20 }).await + 1
+        })
+        .await;
+        assert_eq!(out, 21);
+        // And again on the same worker: the flag was reset.
+        assert_eq!(offload(async { 2 }).await, 2);
+    }
+
+    #[tokio::test]
+    async fn offload_awaits_on_the_current_thread_runtime() {
+        assert_eq!(offload(async { 3 }).await, 3);
     }
 }

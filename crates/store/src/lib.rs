@@ -22,7 +22,7 @@ pub mod tokens;
 pub mod users;
 pub mod volume;
 
-pub use db::{Backend, Conn, Db, Handle, Tx};
+pub use db::{Backend, Conn, Db, Handle, Tx, offload};
 pub use error::{StoreError, StoreResult};
 
 /// One page of a list, with the total count of matching rows.

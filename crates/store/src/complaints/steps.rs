@@ -420,8 +420,17 @@ pub async fn find_repeats(
     if part.is_none() && serial.is_none() && batch.is_none() {
         return Ok(Vec::new());
     }
+    // With a customer, its covering index (org_id, customer_id, received_at, fault, status,
+    // keys) answers the check alone. SQLite's planner, from statistics taken before a part
+    // number had thousands of complaints, preferred the part and serial indexes for the OR and
+    // looked up every complaint of the part in the window (110 ms, cold, per group commit).
+    let hint = match (c.backend(), customer_id) {
+        (crate::Backend::Sqlite, Some(_)) => " INDEXED BY complaints_org_customer",
+        _ => "",
+    };
     Ok(on!(c, x => {
-        let mut q = QueryBuilder::new("SELECT c.id, c.number FROM complaints c WHERE c.org_id = ");
+        let mut q = QueryBuilder::new("SELECT c.id, c.number FROM complaints c");
+        q.push(hint).push(" WHERE c.org_id = ");
         q.push_bind(org).push(" AND c.id <> ").push_bind(exclude).push(" AND c.received_at >= ").push_bind(since).push(" AND c.received_at <= ").push_bind(until)
             .push(" AND c.status <> 'withdrawn' AND c.fault_category = ").push_bind(fault_category.to_string());
         match customer_id {

@@ -75,7 +75,7 @@ async fn reschedule(st: &AppState, org: i64, id: i64) {
         }
         Ok(_) => {
             tokio::spawn(async move {
-                if let Err(e) = scheduler::run_plan(&db, org, id, now).await {
+                if let Err(e) = store::offload(scheduler::run_plan(&db, org, id, now)).await {
                     tracing::warn!(plan = id, error = ?e, "scheduling after a plan change failed");
                 }
             });

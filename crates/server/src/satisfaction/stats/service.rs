@@ -90,7 +90,8 @@ pub async fn study_stats(st: &AppState, org: i64, h: &StudyHead) -> AppResult<St
             s
         }
         None => {
-            let s = compute(st, org, h).await?;
+            // Seconds over two million answers: off the request workers' threads.
+            let s = store::offload(compute(st, org, h)).await?;
             match serde_json::to_string(&s) {
                 Ok(body) => {
                     // A failed cache write costs the next request a recomputation only.
