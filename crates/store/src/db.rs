@@ -111,7 +111,10 @@ fn sqlite_config() {
             )
         };
         if rc != libsqlite3_sys::SQLITE_OK {
-            tracing::debug!(rc, "sqlite3_config(STMTJRNL_SPILL) refused: SQLite already initialised");
+            tracing::debug!(
+                rc,
+                "sqlite3_config(STMTJRNL_SPILL) refused: SQLite already initialised"
+            );
         }
     });
 }
