@@ -137,11 +137,17 @@ pub async fn offload<F: std::future::Future>(fut: F) -> F::Output {
             if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
                 && !OFFLOADED.get() =>
         {
+            // Cleared on the way out, a panic included.
+            struct Reset;
+            impl Drop for Reset {
+                fn drop(&mut self) {
+                    OFFLOADED.set(false);
+                }
+            }
             tokio::task::block_in_place(|| {
                 OFFLOADED.set(true);
-                let out = h.block_on(fut);
-                OFFLOADED.set(false);
-                out
+                let _reset = Reset;
+                h.block_on(fut)
             })
         }
         _ => fut.await,

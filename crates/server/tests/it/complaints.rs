@@ -152,6 +152,21 @@ pub async fn register(api: &Api, body: Value) -> Value {
     c
 }
 
+/// Registrations of one organization sorted by number: numbered 1, 2, 3… of the year, and
+/// each a repeat of all the earlier ones (same customer, fault and part).
+fn numbered_repeats(sorted: &[Value], what: &str) {
+    for (k, c) in sorted.iter().enumerate() {
+        assert!(
+            c["number"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{:06}", k + 1)),
+            "{c}"
+        );
+        assert_eq!(c["repeat_count"], k as i64, "{what}: {c}");
+    }
+}
+
 /// Applies a move with the current version; returns (status, body).
 pub async fn act(api: &Api, c: &Value, action: &str, mut body: Value) -> (u16, Value) {
     body["version"] = c["version"].clone();
@@ -555,6 +570,60 @@ async fn unsatisfied_return_visit_reopens() {
         assert!(c["closed_at"].is_null());
         let c = ok(&s.engineer, &c, "analyse", json!({"class": "other", "responsibility": "ours", "responsible_department_id": s.svc, "cause": "调度失误"})).await;
         assert_eq!(c["status"], "analysing");
+    }
+}
+
+/// The recurrence check of an archive customer reads the customer's index (migration 0008,
+/// named by the statement on SQLite): same customer, fault and a shared key is a repeat;
+/// another customer or no shared key is not.
+#[tokio::test]
+async fn a_repeat_of_an_archive_customer_is_found_through_its_index() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let mut customers = Vec::new();
+        for name in ["华东机械有限公司", "华南机械有限公司"] {
+            let (st, c) = s
+                .admin
+                .post("/api/v1/customers", json!({"name": name}))
+                .await;
+            assert_eq!(st, 201, "{b:?} {c}");
+            customers.push(c["id"].as_i64().unwrap());
+        }
+        let body = |customer: i64, part: &str, serial: Option<&str>| {
+            let mut v = quality("minor");
+            v.as_object_mut().unwrap().remove("customer_name");
+            v["customer_id"] = json!(customer);
+            v["part_no"] = json!(part);
+            if let Some(sn) = serial {
+                v["serial"] = json!(sn);
+            }
+            v
+        };
+        let first = register(&s.engineer, body(customers[0], "P-300", None)).await;
+        assert_eq!(first["customer_id"], customers[0], "{b:?} {first}");
+        assert_eq!(first["repeat_count"], 0, "{b:?}");
+        let no_key = register(&s.engineer, body(customers[0], "P-301", Some("SN-1"))).await;
+        assert_eq!(no_key["repeat_count"], 0, "{b:?}: no shared key: {no_key}");
+        let other = register(&s.engineer, body(customers[1], "P-300", None)).await;
+        assert_eq!(other["repeat_count"], 0, "{b:?}: another customer: {other}");
+        let by_serial = register(&s.engineer, body(customers[0], "P-302", Some("SN-1"))).await;
+        assert_eq!(
+            by_serial["repeat_count"], 1,
+            "{b:?}: same serial: {by_serial}"
+        );
+        let again = register(&s.engineer, body(customers[0], "P-300", None)).await;
+        assert_eq!(again["repeat_count"], 1, "{b:?}: same part: {again}");
+        let (_, d) = s
+            .engineer
+            .get(&format!("/api/v1/complaints/{}", again["id"]))
+            .await;
+        assert_eq!(d["repeats_of"][0]["id"], first["id"], "{b:?} {d}");
+        assert_eq!(
+            d["repeats_of"].as_array().map(Vec::len),
+            Some(1),
+            "{b:?} {d}"
+        );
     }
 }
 
@@ -1024,38 +1093,14 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
             }
         }
         got_beta.sort_by_key(|c| c["number"].as_str().unwrap().to_string());
-        for (k, c) in got_beta.iter().enumerate() {
-            assert!(
-                c["number"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("{:06}", k + 1)),
-                "{c}"
-            );
-            assert_eq!(
-                c["repeat_count"], k as i64,
-                "{b:?}: beta's own repeats: {c}"
-            );
-        }
+        numbered_repeats(&got_beta, &format!("{b:?}: beta's own repeats"));
         let (_, listed) = beta_api.get("/api/v1/complaints?per_page=100").await;
         assert_eq!(listed["total"], m as i64, "{b:?}: beta sees its own only");
         got.sort_by_key(|c| c["number"].as_str().unwrap().to_string());
         let mut numbers: Vec<&str> = got.iter().map(|c| c["number"].as_str().unwrap()).collect();
         numbers.dedup();
         assert_eq!(numbers.len(), n, "{b:?}: distinct numbers");
-        for (k, c) in got.iter().enumerate() {
-            assert!(
-                c["number"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("{:06}", k + 1)),
-                "{c}"
-            );
-            assert_eq!(
-                c["repeat_count"], k as i64,
-                "{b:?}: earlier ones are repeats: {c}"
-            );
-        }
+        numbered_repeats(&got, &format!("{b:?}: earlier ones are repeats"));
         let mut h = app.st.db.acquire().await.unwrap();
         let (complaints, events, tasks, audit): (i64, i64, i64, i64) = store::on!(&mut h.c(), x => sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM complaints WHERE org_id = $1),
