@@ -358,3 +358,18 @@ impl Hasher {
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Hasher;
+
+    /// A hash keeps the cost it was made with: changing the configured cost (as the default
+    /// did, from 19 MiB × 2 to 12 MiB × 3) never locks anyone out.
+    #[tokio::test]
+    async fn a_hash_made_with_another_cost_still_verifies() {
+        let old = Hasher::new(64, 2).hash("s3cret-pw").await.expect("hash");
+        let now = Hasher::new(32, 3);
+        assert!(now.verify("s3cret-pw", &old).await.expect("verify"));
+        assert!(!now.verify("wrong-pw", &old).await.expect("verify"));
+    }
+}
