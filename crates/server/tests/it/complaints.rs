@@ -628,6 +628,35 @@ async fn a_repeat_of_an_archive_customer_is_found_through_its_index() {
 }
 
 #[tokio::test]
+async fn a_long_series_links_its_newest_repeats() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let mut body = quality("minor");
+        body["part_no"] = json!("P-400");
+        let mut ids = Vec::new();
+        for _ in 0..53 {
+            ids.push(register(&s.engineer, body.clone()).await["id"].clone());
+        }
+        let last = ids.pop().unwrap();
+        let (_, d) = s.engineer.get(&format!("/api/v1/complaints/{last}")).await;
+        assert_eq!(d["complaint"]["repeat_count"], 50, "{b:?}");
+        let linked: Vec<&serde_json::Value> = d["repeats_of"]
+            .as_array()
+            .map(|a| a.iter().map(|r| &r["id"]).collect())
+            .unwrap_or_default();
+        // The 50 just before it, not the 50 first of the series.
+        assert_eq!(linked.len(), 50, "{b:?} {d}");
+        assert!(
+            linked.contains(&&ids[51]),
+            "{b:?}: the previous one is linked"
+        );
+        assert!(!linked.contains(&&ids[0]), "{b:?}: the first one is not");
+        assert!(!linked.contains(&&ids[1]), "{b:?}: nor the second");
+    }
+}
+
+#[tokio::test]
 async fn a_repeat_is_flagged_and_needs_a_capa() {
     for b in backends() {
         let app = spawn_app(b).await;
