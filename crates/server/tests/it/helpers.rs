@@ -74,6 +74,21 @@ pub struct TestApp {
     pub admin_id: i64,
 }
 
+impl Drop for TestApp {
+    /// Removes a SQLite test database's directory (thousands piled up in the temp directory
+    /// otherwise). Open connections keep the unlinked files until the test's runtime ends.
+    fn drop(&mut self) {
+        if let Some(file) = self.url.strip_prefix("sqlite:")
+            && let Some(dir) = std::path::Path::new(file).parent()
+            && dir
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("aftersales-test-"))
+        {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// Settings for tests: cheap Argon2, no background worker.
 pub fn test_settings(url: &str) -> Settings {
     let mut s = Settings::default();
