@@ -656,6 +656,44 @@ async fn a_long_series_links_its_newest_repeats() {
     }
 }
 
+/// A recurrence link locks its earlier complaint against key changes only (PostgreSQL's
+/// foreign-key check): writing that complaint's SLA clock meanwhile goes on. The clock update
+/// once named `org_id`, a key column, waited for the link's transaction, and two confirmations
+/// linking each other's complaints deadlocked (the benchmark's move errors).
+#[tokio::test]
+async fn a_linked_complaints_clock_is_written_while_the_link_is_open() {
+    for b in backends() {
+        if b == Backend::Sqlite {
+            continue; // one writer at a time: there is nothing to wait for
+        }
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let mut body = quality("minor");
+        body["part_no"] = json!("P-401");
+        let earlier = register(&s.engineer, body.clone()).await["id"]
+            .as_i64()
+            .unwrap();
+        let later = register(&s.engineer, body).await["id"].as_i64().unwrap();
+        let mut linker = app.st.db.begin().await.unwrap();
+        store::complaints::steps::set_repeats(&mut linker.c(), app.org, later, &[earlier])
+            .await
+            .unwrap();
+        let mut clock = app.st.db.begin().await.unwrap();
+        store::run!(&mut clock.c(), x => sqlx::query("SET LOCAL lock_timeout = '3s'").execute(x).await)
+            .unwrap();
+        let r = store::complaints::steps::set_clock(
+            &mut clock.c(),
+            app.org,
+            earlier,
+            &[("next_due", store::complaints::Val::I(Some(1)))],
+        )
+        .await;
+        assert!(r.is_ok(), "the clock waited for the link: {r:?}");
+        clock.commit().await.unwrap();
+        linker.commit().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_repeat_is_flagged_and_needs_a_capa() {
     for b in backends() {

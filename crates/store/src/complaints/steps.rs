@@ -600,10 +600,19 @@ pub async fn set_clock(
     if let Some((col, _)) = fields.iter().find(|(c, _)| !CLOCK.contains(c)) {
         return Err(StoreError::Config(format!("{col} is not a clock column")));
     }
+    if fields.is_empty() {
+        return Ok(());
+    }
+    // Only clock columns in the SET list: naming a key column (`org_id = org_id` was once the
+    // list's head) makes PostgreSQL lock the row against the foreign-key checks of repeat
+    // links to it, and two confirmations linking each other's complaints deadlocked.
     run!(c, x => {
-        let mut q = QueryBuilder::new("UPDATE complaints SET org_id = org_id");
-        for (col, v) in fields {
-            q.push(", ").push(*col).push(" = ");
+        let mut q = QueryBuilder::new("UPDATE complaints SET ");
+        for (i, (col, v)) in fields.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push(*col).push(" = ");
             match v {
                 super::Val::I(v) => q.push_bind(*v),
                 super::Val::S(v) => q.push_bind(v.clone()),
