@@ -133,7 +133,11 @@ pub async fn detail(st: &AppState, ctx: &Ctx, id: i64) -> AppResult<Detail> {
     let events = steps::events(&mut h.c(), a.org, id).await?;
     let tasks = steps::tasks(&mut h.c(), a.org, id).await?;
     let approvals = steps::approvals(&mut h.c(), a.org, id).await?;
-    let (repeats_of, repeated_by) = steps::related(&mut h.c(), a.org, id).await?;
+    let window = store::complaints::settings::get(&mut h.c(), a.org)
+        .await?
+        .recurrence_days
+        * 86_400;
+    let (repeats_of, repeated_by) = steps::related(&mut h.c(), a.org, &c, window).await?;
     let pauses = steps::pauses(&mut h.c(), a.org, id).await?;
     let k = sla::clock(&mut h.c(), a.org, &c.severity, c.contract_level.as_deref()).await?;
     let sla = sla::view(&k, &Times::of(&c), &pauses, now);
@@ -355,8 +359,9 @@ pub fn registration_of(c: &Complaint) -> Registration {
     }
 }
 
-/// Looks for earlier complaints this one repeats and links them; returns the columns to
-/// write (repeat count, CAPA required) when anything changed.
+/// Counts the earlier complaints this one repeats (the registration's check, run again when
+/// a move or an edit may have changed what it compares); returns the columns to write (repeat
+/// count, CAPA required) when the count changed.
 async fn check_recurrence(
     tx: &mut Tx,
     org: i64,
@@ -370,20 +375,18 @@ async fn check_recurrence(
         &mut tx.c(),
         org,
         c.id,
-        c.customer_id,
-        &c.customer_name,
-        fault,
-        (
-            c.part_no.as_deref(),
-            c.serial.as_deref(),
-            c.batch_no.as_deref(),
-        ),
+        &steps::RepeatKeys {
+            customer_id: c.customer_id,
+            customer_name: &c.customer_name,
+            fault_category: fault,
+            part_no: c.part_no.as_deref(),
+            serial: c.serial.as_deref(),
+            batch_no: c.batch_no.as_deref(),
+        },
         (c.received_at - s.recurrence_days * 86_400, c.received_at),
     )
     .await?;
-    let ids: Vec<i64> = found.iter().map(|f| f.0).collect();
-    steps::set_repeats(&mut tx.c(), org, c.id, &ids).await?;
-    let n = ids.len() as i64;
+    let n = found.len() as i64;
     if n == c.repeat_count {
         return Ok(Vec::new());
     }
@@ -611,7 +614,6 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
         }
     }
     let mut ids = Vec::with_capacity(regs.len());
-    let mut links: Vec<(i64, i64, i64)> = Vec::new();
     for (g, (year, month)) in regs.iter().zip(years) {
         let Prepared {
             r,
@@ -640,15 +642,15 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
                 steps::find_repeats(
                     &mut tx.c(),
                     g.org,
-                    0,
-                    r.customer_id,
-                    &r.customer_name,
-                    fault,
-                    (
-                        r.part_no.as_deref(),
-                        r.serial.as_deref(),
-                        r.batch_no.as_deref(),
-                    ),
+                    i64::MAX,
+                    &steps::RepeatKeys {
+                        customer_id: r.customer_id,
+                        customer_name: &r.customer_name,
+                        fault_category: fault,
+                        part_no: r.part_no.as_deref(),
+                        serial: r.serial.as_deref(),
+                        batch_no: r.batch_no.as_deref(),
+                    },
                     (received - s.recurrence_days * 86_400, received),
                 )
                 .await?
@@ -678,7 +680,6 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
             g.now,
         )
         .await?;
-        links.extend(repeats.iter().map(|f| (g.org, id, f.0)));
         ids.push(id);
     }
     let mut orgs: Vec<i64> = regs.iter().map(|g| g.org).collect();
@@ -688,12 +689,6 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
     for org in orgs {
         let mine: Vec<usize> = (0..regs.len()).filter(|&i| regs[i].org == org).collect();
         let my_ids: Vec<i64> = mine.iter().map(|&i| ids[i]).collect();
-        let my_links: Vec<(i64, i64)> = links
-            .iter()
-            .filter(|l| l.0 == org)
-            .map(|l| (l.1, l.2))
-            .collect();
-        steps::add_repeats(&mut tx.c(), org, &my_links).await?;
         let events: Vec<steps::NewEvent<'_>> = mine
             .iter()
             .map(|&i| steps::NewEvent {

@@ -1,7 +1,7 @@
 //! Benchmark volume (`aftersales demo --scale N --volume`), bulk-written on top of the demo
 //! archives. Per scale unit: 800 more customers (1,000 with the archives' 200), 10,000
 //! complaints spread over every lifecycle state with their events, department tasks,
-//! approvals, repeats, SLA clock, timeline entries and search documents; 10,000 service
+//! approvals, repeat counts, SLA clock, timeline entries and search documents; 10,000 service
 //! orders of every kind and status; and 1,000 responses with 20 answers each to one
 //! satisfaction study. `--scale 100` gives the full scale of issue 7: 100,000 customers,
 //! 300,000 units, 1,000,000 complaints, 1,000,000 service orders, 2,000,000 answers.
@@ -617,7 +617,7 @@ async fn complaint_chunk(
         let mut fault = FAULTS[rng.below(FAULTS.len())];
         let mut repeat_of = None;
         // Now and then an open complaint repeats the previous open one (same unit and fault,
-        // inside the recurrence window): linked, counted, CAPA required.
+        // inside the recurrence window): counted, CAPA required, found as its repeat.
         let early = matches!(status, "received" | "confirmed" | "analysing");
         if early && let Some(j) = last_open.filter(|_| rng.chance(10)) {
             let e: &Spec = &specs[j];
@@ -676,7 +676,6 @@ async fn complaint_chunk(
     let mut events = Vec::new();
     let mut tasks = Vec::new();
     let mut approvals = Vec::new();
-    let mut repeats = Vec::new();
     let mut docs = Vec::with_capacity(specs.len());
     let mut timeline = Vec::with_capacity(specs.len() * 2);
     let p = &g.people;
@@ -740,9 +739,6 @@ async fn complaint_chunk(
                 .count() as i64;
             let at = s.moves.last().map_or(s.received, |m| m.1);
             approvals.push(approval_row(g, cid, round, None, at));
-        }
-        if let Some(j) = s.repeat_of {
-            repeats.push(vec![V::from(cid), id(&specs[j]).into(), g.org.into()]);
         }
         let text = [
             s.number.as_str(),
@@ -832,13 +828,6 @@ async fn complaint_chunk(
             "created_at",
         ],
         &approvals,
-    )
-    .await?;
-    vol::insert(
-        &mut c,
-        "complaint_repeats",
-        &["complaint_id", "earlier_id", "org_id"],
-        &repeats,
     )
     .await?;
     bulk::docs(&mut c, g.org, &docs).await?;

@@ -656,26 +656,34 @@ async fn a_long_series_links_its_newest_repeats() {
     }
 }
 
-/// A recurrence link locks its earlier complaint against key changes only (PostgreSQL's
-/// foreign-key check): writing that complaint's SLA clock meanwhile goes on. The clock update
-/// once named `org_id`, a key column, waited for the link's transaction, and two confirmations
-/// linking each other's complaints deadlocked (the benchmark's move errors).
+/// A row that refers to a complaint (an event, a task) locks the complaint against key
+/// changes only (PostgreSQL's foreign-key check): writing its SLA clock meanwhile goes on.
+/// The clock update once named `org_id`, a key column, and so waited for any transaction
+/// that had written such a row; two confirmations whose recurrence links pointed at each
+/// other's complaints deadlocked (the benchmark's move errors).
 #[tokio::test]
-async fn a_linked_complaints_clock_is_written_while_the_link_is_open() {
+async fn a_complaints_clock_is_written_while_a_row_refers_to_it() {
     for b in backends() {
         if b == Backend::Sqlite {
             continue; // one writer at a time: there is nothing to wait for
         }
         let app = spawn_app(b).await;
         let s = setup(&app).await;
-        let mut body = quality("minor");
-        body["part_no"] = json!("P-401");
-        let earlier = register(&s.engineer, body.clone()).await["id"]
+        let id = register(&s.engineer, quality("minor")).await["id"]
             .as_i64()
             .unwrap();
-        let later = register(&s.engineer, body).await["id"].as_i64().unwrap();
-        let mut linker = app.st.db.begin().await.unwrap();
-        store::complaints::steps::set_repeats(&mut linker.c(), app.org, later, &[earlier])
+        let mut referrer = app.st.db.begin().await.unwrap();
+        let event = store::complaints::steps::NewEvent {
+            complaint_id: id,
+            at: app.st.now(),
+            user_id: None,
+            action: "sla_warning",
+            from_status: None,
+            to_status: None,
+            note: None,
+            data: None,
+        };
+        store::complaints::steps::add_event(&mut referrer.c(), app.org, &event)
             .await
             .unwrap();
         let mut clock = app.st.db.begin().await.unwrap();
@@ -684,13 +692,86 @@ async fn a_linked_complaints_clock_is_written_while_the_link_is_open() {
         let r = store::complaints::steps::set_clock(
             &mut clock.c(),
             app.org,
-            earlier,
+            id,
             &[("next_due", store::complaints::Val::I(Some(1)))],
         )
         .await;
-        assert!(r.is_ok(), "the clock waited for the link: {r:?}");
+        assert!(r.is_ok(), "the clock waited for the event: {r:?}");
         clock.commit().await.unwrap();
-        linker.commit().await.unwrap();
+        referrer.commit().await.unwrap();
+    }
+}
+
+/// Repeats are found when shown, both ways, and follow the records: a complaint registered by
+/// name finds earlier ones by name (archive customer or not), and those find it as a later
+/// repeat; a withdrawn one drops out of both lists.
+#[tokio::test]
+async fn repeats_are_found_both_ways_by_customer_id_and_by_name() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let mut body = quality("minor");
+        body["part_no"] = json!("P-402");
+        body["customer_name"] = json!("散户王先生");
+        let first = register(&s.engineer, body.clone()).await;
+        let second = register(&s.engineer, body.clone()).await;
+        let third = register(&s.engineer, body).await;
+        let ids = |v: &Value| -> Vec<Value> {
+            v.as_array()
+                .map(|a| a.iter().map(|r| r["id"].clone()).collect())
+                .unwrap_or_default()
+        };
+        let (_, d) = s
+            .engineer
+            .get(&format!("/api/v1/complaints/{}", second["id"]))
+            .await;
+        assert_eq!(
+            ids(&d["repeats_of"]),
+            vec![first["id"].clone()],
+            "{b:?} {d}"
+        );
+        assert_eq!(
+            ids(&d["repeated_by"]),
+            vec![third["id"].clone()],
+            "{b:?} {d}"
+        );
+        let (_, d) = s
+            .engineer
+            .get(&format!("/api/v1/complaints/{}", first["id"]))
+            .await;
+        assert_eq!(
+            ids(&d["repeated_by"]),
+            vec![second["id"].clone(), third["id"].clone()],
+            "{b:?}: oldest first"
+        );
+        assert_eq!(d["repeats_of"], json!([]), "{b:?}");
+        assert_eq!(third["repeat_count"], 2, "{b:?}");
+        // Withdrawn, the second is nobody's repeat and repeats nothing shown elsewhere.
+        ok(
+            &s.engineer,
+            &second,
+            "withdraw",
+            json!({"reason": "重复登记"}),
+        )
+        .await;
+        let (_, d) = s
+            .engineer
+            .get(&format!("/api/v1/complaints/{}", third["id"]))
+            .await;
+        assert_eq!(
+            ids(&d["repeats_of"]),
+            vec![first["id"].clone()],
+            "{b:?} {d}"
+        );
+        let (_, d) = s
+            .engineer
+            .get(&format!("/api/v1/complaints/{}", first["id"]))
+            .await;
+        assert_eq!(
+            ids(&d["repeated_by"]),
+            vec![third["id"].clone()],
+            "{b:?} {d}"
+        );
     }
 }
 

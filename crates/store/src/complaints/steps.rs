@@ -1,5 +1,5 @@
 //! What happens around a complaint's moves: the event history, department tasks, remedy
-//! approvals, pauses of the SLA clock, links to the complaints it repeats, and SLA alerts.
+//! approvals, pauses of the SLA clock, the complaints it repeats, and SLA alerts.
 
 use sqlx::QueryBuilder;
 
@@ -402,101 +402,142 @@ pub async fn pauses(
         .bind(org).bind(complaint).fetch_all(x).await)?)
 }
 
-/// Earlier complaints linked to a repeat at most (the newest ones).
+/// Matches shown (and counted) per direction at most: the newest earlier ones, the first
+/// later ones.
 pub const MAX_REPEAT_LINKS: i64 = 50;
 
-/// Earlier complaints matching a new one: same customer (by id, else by name) and fault
-/// category, and the same part number, serial or batch, received within the window; the
-/// newest [`MAX_REPEAT_LINKS`] of them.
-#[allow(clippy::too_many_arguments)]
+/// What a recurrence check compares: a complaint's customer (its archive id, else its name),
+/// fault category and keys (part number, serial, batch).
+#[derive(Debug, Clone, Copy)]
+pub struct RepeatKeys<'a> {
+    pub customer_id: Option<i64>,
+    pub customer_name: &'a str,
+    pub fault_category: &'a str,
+    pub part_no: Option<&'a str>,
+    pub serial: Option<&'a str>,
+    pub batch_no: Option<&'a str>,
+}
+
+impl RepeatKeys<'_> {
+    fn any_key(&self) -> bool {
+        self.part_no.is_some() || self.serial.is_some() || self.batch_no.is_some()
+    }
+}
+
+/// `AND (part OR serial OR batch) ... ORDER ... LIMIT`: the common tail of both directions.
+fn push_keys_tail<DB: sqlx::Database>(
+    q: &mut QueryBuilder<DB>,
+    k: &RepeatKeys<'_>,
+    newest_first: bool,
+) where
+    String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    q.push(" AND (1 = 0");
+    if let Some(p) = k.part_no {
+        q.push(" OR c.part_no = ").push_bind(p.to_string());
+    }
+    if let Some(s) = k.serial {
+        q.push(" OR c.serial = ").push_bind(s.to_string());
+    }
+    if let Some(b) = k.batch_no {
+        q.push(" OR c.batch_no = ").push_bind(b.to_string());
+    }
+    q.push(if newest_first {
+        ") ORDER BY c.received_at DESC, c.id DESC LIMIT "
+    } else {
+        ") ORDER BY c.received_at, c.id LIMIT "
+    })
+    .push(MAX_REPEAT_LINKS);
+}
+
+/// Earlier complaints a complaint with `keys` repeats: same customer (by id, else by name)
+/// and fault category, and the same part number, serial or batch, received within the window
+/// and not withdrawn; the newest [`MAX_REPEAT_LINKS`] of them, newest first. "Earlier" is by
+/// receipt time, then by id: `id` is the complaint's own (`i64::MAX` before it is inserted),
+/// so of two received in the same second only the later registered repeats the other.
 pub async fn find_repeats(
     c: &mut Conn<'_>,
     org: i64,
-    exclude: i64,
-    customer_id: Option<i64>,
-    customer_name: &str,
-    fault_category: &str,
-    keys: (Option<&str>, Option<&str>, Option<&str>),
+    id: i64,
+    keys: &RepeatKeys<'_>,
     window: (i64, i64),
-) -> StoreResult<Vec<(i64, String)>> {
+) -> StoreResult<Vec<Linked>> {
     let (since, until) = window;
-    let (part, serial, batch) = keys;
-    if part.is_none() && serial.is_none() && batch.is_none() {
+    if !keys.any_key() {
         return Ok(Vec::new());
     }
     // With a customer, its covering index (org_id, customer_id, received_at, fault, status,
-    // keys) answers the check alone. SQLite's planner, from statistics taken before a part
-    // number had thousands of complaints, preferred the part and serial indexes for the OR and
-    // looked up every complaint of the part in the window (110 ms, cold, per group commit).
-    let hint = match (c.backend(), customer_id) {
+    // keys, number) answers the check alone. SQLite's planner, from statistics taken before a
+    // part number had thousands of complaints, preferred the part and serial indexes for the
+    // OR and looked up every complaint of the part in the window (110 ms, cold, per group
+    // commit).
+    let hint = match (c.backend(), keys.customer_id) {
         (crate::Backend::Sqlite, Some(_)) => " INDEXED BY complaints_org_customer",
         _ => "",
     };
-    Ok(on!(c, x => {
-        let mut q = QueryBuilder::new("SELECT c.id, c.number FROM complaints c");
+    let rows: Vec<(i64, String, i64, String)> = on!(c, x => {
+        let mut q = QueryBuilder::new("SELECT c.id, c.number, c.received_at, c.status FROM complaints c");
         q.push(hint).push(" WHERE c.org_id = ");
-        q.push_bind(org).push(" AND c.id <> ").push_bind(exclude).push(" AND c.received_at >= ").push_bind(since).push(" AND c.received_at <= ").push_bind(until)
-            .push(" AND c.status <> 'withdrawn' AND c.fault_category = ").push_bind(fault_category.to_string());
-        match customer_id {
-            Some(id) => q.push(" AND c.customer_id = ").push_bind(id),
-            None => q.push(" AND c.customer_name = ").push_bind(customer_name.to_string()),
+        q.push_bind(org).push(" AND c.received_at >= ").push_bind(since).push(" AND c.received_at <= ").push_bind(until)
+            .push(" AND (c.received_at < ").push_bind(until).push(" OR c.id < ").push_bind(id).push(")")
+            .push(" AND c.status <> 'withdrawn' AND c.fault_category = ").push_bind(keys.fault_category.to_string());
+        match keys.customer_id {
+            Some(customer) => q.push(" AND c.customer_id = ").push_bind(customer),
+            None => q.push(" AND c.customer_name = ").push_bind(keys.customer_name.to_string()),
         };
-        q.push(" AND (1 = 0");
-        if let Some(p) = part {
-            q.push(" OR c.part_no = ").push_bind(p.to_string());
-        }
-        if let Some(s) = serial {
-            q.push(" OR c.serial = ").push_bind(s.to_string());
-        }
-        if let Some(b) = batch {
-            q.push(" OR c.batch_no = ").push_bind(b.to_string());
-        }
-        // The newest matches: the occurrence just before this one is the one a handler
-        // needs, and the oldest of a long series add nothing. On a hot unit it also keeps the
-        // group's inserts into `complaint_repeats_earlier` near the index's right edge (the
-        // 50 oldest were scattered over the whole index: ~700 dirty pages per group commit).
-        q.push(") ORDER BY c.received_at DESC, c.id DESC LIMIT ").push(MAX_REPEAT_LINKS);
+        // The newest matches: the occurrence just before this one is the one a handler needs.
+        push_keys_tail(&mut q, keys, true);
         q.build_query_as().fetch_all(x).await
-    })?)
+    })?;
+    Ok(rows.into_iter().map(linked).collect())
 }
 
-/// Replaces the repeat links of a complaint.
-pub async fn set_repeats(
+/// Later complaints that repeat a complaint with `keys`: exactly those whose own check
+/// ([`find_repeats`]) finds it, i.e. a later complaint with a customer id matches on the id,
+/// one without on the name; received within the window after it and not withdrawn; the first
+/// [`MAX_REPEAT_LINKS`] of them, oldest first (later by receipt time, then by id).
+pub async fn find_repeated_by(
     c: &mut Conn<'_>,
     org: i64,
-    complaint: i64,
-    earlier: &[i64],
-) -> StoreResult<()> {
-    run!(c, x => sqlx::query("DELETE FROM complaint_repeats WHERE org_id = $1 AND complaint_id = $2")
-        .bind(org).bind(complaint).execute(x).await)?;
-    if earlier.is_empty() {
-        return Ok(());
+    id: i64,
+    keys: &RepeatKeys<'_>,
+    window: (i64, i64),
+) -> StoreResult<Vec<Linked>> {
+    let (since, until) = window;
+    if !keys.any_key() {
+        return Ok(Vec::new());
     }
-    run!(c, x => {
-        let mut q = QueryBuilder::new("INSERT INTO complaint_repeats (complaint_id, earlier_id, org_id) ");
-        q.push_values(earlier, |mut b, e| {
-            b.push_bind(complaint).push_bind(*e).push_bind(org);
-        });
-        q.build().execute(x).await
-    })?;
-    Ok(())
-}
-
-/// Adds repeat links (complaint, earlier one) of new complaints, which have none yet.
-pub async fn add_repeats(c: &mut Conn<'_>, org: i64, links: &[(i64, i64)]) -> StoreResult<()> {
-    for chunk in links.chunks(500) {
-        if chunk.is_empty() {
+    let sqlite = c.backend() == crate::Backend::Sqlite;
+    let mut out = Vec::new();
+    // Two reads, each on its own index: later complaints of the same archive customer, and
+    // later complaints without one under the same name (partial index).
+    for by_id in [true, false] {
+        if by_id && keys.customer_id.is_none() {
             continue;
         }
-        run!(c, x => {
-            let mut q = QueryBuilder::new("INSERT INTO complaint_repeats (complaint_id, earlier_id, org_id) ");
-            q.push_values(chunk, |mut b, l| {
-                b.push_bind(l.0).push_bind(l.1).push_bind(org);
-            });
-            q.build().execute(x).await
+        let hint = match (sqlite, by_id) {
+            (true, true) => " INDEXED BY complaints_org_customer",
+            (true, false) => " INDEXED BY complaints_org_name",
+            _ => "",
+        };
+        let rows: Vec<(i64, String, i64, String)> = on!(c, x => {
+            let mut q = QueryBuilder::new("SELECT c.id, c.number, c.received_at, c.status FROM complaints c");
+            q.push(hint).push(" WHERE c.org_id = ");
+            q.push_bind(org).push(" AND c.received_at >= ").push_bind(since).push(" AND c.received_at <= ").push_bind(until)
+                .push(" AND (c.received_at > ").push_bind(since).push(" OR c.id > ").push_bind(id).push(")")
+                .push(" AND c.status <> 'withdrawn' AND c.fault_category = ").push_bind(keys.fault_category.to_string());
+            match keys.customer_id {
+                Some(customer) if by_id => q.push(" AND c.customer_id = ").push_bind(customer),
+                _ => q.push(" AND c.customer_id IS NULL AND c.customer_name = ").push_bind(keys.customer_name.to_string()),
+            };
+            push_keys_tail(&mut q, keys, false);
+            q.build_query_as().fetch_all(x).await
         })?;
+        out.extend(rows.into_iter().map(linked));
     }
-    Ok(())
+    out.sort_by_key(|l| (l.received_at, l.id));
+    out.truncate(MAX_REPEAT_LINKS as usize);
+    Ok(out)
 }
 
 /// A linked complaint.
@@ -517,28 +558,33 @@ fn linked(r: (i64, String, i64, String)) -> Linked {
     }
 }
 
-/// The complaints this one repeats, and those that repeat it.
+/// The complaints one repeats (oldest first) and those that repeat it, under the current
+/// recurrence window of `window_secs`: found when asked, from the same indexes the
+/// registration's check reads, so they always follow the records as they are now (a link
+/// table once cost each registration about 50 scattered index entries, 70 % of the pages a
+/// group of registrations wrote).
 pub async fn related(
     c: &mut Conn<'_>,
     org: i64,
-    complaint: i64,
+    complaint: &super::Complaint,
+    window_secs: i64,
 ) -> StoreResult<(Vec<Linked>, Vec<Linked>)> {
-    // Both directions in one statement (the complaint page asks on every view).
-    let rows: Vec<(i64, i64, String, i64, String)> = on!(c, x => sqlx::query_as(
-        "SELECT CAST(0 AS BIGINT), c.id, c.number, c.received_at, c.status FROM complaint_repeats r JOIN complaints c ON c.id = r.earlier_id
-         WHERE r.org_id = $1 AND r.complaint_id = $2
-         UNION ALL
-         SELECT CAST(1 AS BIGINT), c.id, c.number, c.received_at, c.status FROM complaint_repeats r JOIN complaints c ON c.id = r.complaint_id
-         WHERE r.org_id = $1 AND r.earlier_id = $2
-         ORDER BY 1, 4, 2")
-        .bind(org).bind(complaint).fetch_all(x).await)?;
-    let (earlier, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.0 == 0);
-    let strip = |v: Vec<(i64, i64, String, i64, String)>| -> Vec<Linked> {
-        v.into_iter()
-            .map(|r| linked((r.1, r.2, r.3, r.4)))
-            .collect()
+    let Some(fault) = complaint.fault_category.as_deref() else {
+        return Ok((Vec::new(), Vec::new()));
     };
-    Ok((strip(earlier), strip(later)))
+    let keys = RepeatKeys {
+        customer_id: complaint.customer_id,
+        customer_name: &complaint.customer_name,
+        fault_category: fault,
+        part_no: complaint.part_no.as_deref(),
+        serial: complaint.serial.as_deref(),
+        batch_no: complaint.batch_no.as_deref(),
+    };
+    let at = complaint.received_at;
+    let mut earlier = find_repeats(c, org, complaint.id, &keys, (at - window_secs, at)).await?;
+    earlier.reverse();
+    let later = find_repeated_by(c, org, complaint.id, &keys, (at, at + window_secs)).await?;
+    Ok((earlier, later))
 }
 
 /// Records an SLA alert; true only for the first caller (several workers: one alert).
