@@ -396,6 +396,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
             }
             crate::jobs::spawn(st.clone());
+            let quiet = st.clone();
+            crate::memory::spawn_trimmer(move || quiet.metrics.activity());
             crate::app::serve_on(st, listener).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -26,6 +26,8 @@ struct Series {
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Requests this instance answered.
+    pub requests_done: AtomicU64,
     /// Jobs this instance finished.
     pub jobs_done: AtomicU64,
     /// Jobs this instance saw fail.
@@ -33,6 +35,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Requests answered and jobs ended so far: changes whenever the instance did work.
+    pub fn activity(&self) -> u64 {
+        self.requests_done.load(Ordering::Relaxed)
+            + self.jobs_done.load(Ordering::Relaxed)
+            + self.jobs_failed.load(Ordering::Relaxed)
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
         let Ok(mut m) = self.requests.lock() else {
             return;
@@ -155,6 +164,7 @@ pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Resp
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let resp = next.run(req).await;
+    st.metrics.requests_done.fetch_add(1, Ordering::Relaxed);
     st.metrics.observe(
         &method,
         &route,
