@@ -66,7 +66,10 @@ impl Ctx {
 
     /// Units as (id, customer id, serial), first page of the equipment list.
     async fn units(&self) -> anyhow::Result<Vec<(i64, i64, String)>> {
-        let v = self.api("/api/v1/equipment?per_page=200").await?;
+        // The generator's units (serials "SN-…"): the list sorts by serial, and after a first
+        // pass the 100,000 imported "BENCH-PM-…" units came first, so a second pass searched
+        // and complained about other units than the first.
+        let v = self.api("/api/v1/equipment?per_page=200&q=SN-").await?;
         let items = v["items"].as_array().cloned().unwrap_or_default();
         let out: Vec<(i64, i64, String)> = items
             .iter()

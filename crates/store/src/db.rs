@@ -445,6 +445,38 @@ mod tests {
         assert_eq!(offload(async { 3 }).await, 3);
     }
 
+    /// Every write transaction runs on the write gate's own connection (its larger cache
+    /// tells it apart), however many reads hold pool connections meanwhile: the pages it
+    /// cached stay valid from one write to the next.
+    #[tokio::test]
+    async fn writes_run_on_the_one_writer_connection() {
+        let dir = std::env::temp_dir().join(format!(
+            "aftersales-writer-{}-{}",
+            std::process::id(),
+            crate::random_hex(4)
+        ));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let db = super::Db::connect(&format!("sqlite:{}", dir.join("t.db").display()), 2)
+            .await
+            .expect("connect");
+        async fn cache(c: &mut super::Conn<'_>) -> i64 {
+            let r: Result<(i64,), sqlx::Error> =
+                crate::on!(c, x => sqlx::query_as("PRAGMA cache_size").fetch_one(x).await);
+            r.expect("pragma").0
+        }
+        let mut reader = db.acquire().await.expect("acquire");
+        assert_eq!(cache(&mut reader.c()).await, -2048);
+        for _ in 0..3 {
+            let mut tx = db.begin().await.expect("begin");
+            let wanted: i64 = super::WRITER_CACHE.parse().expect("number");
+            assert_eq!(cache(&mut tx.c()).await, wanted);
+            tx.commit().await.expect("commit");
+        }
+        drop(reader);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// Committed pages reach the database file without any writer checkpointing (the WAL is
     /// far below the backstop): the checkpointer thread copied them.
     #[tokio::test]

@@ -341,6 +341,7 @@ pub async fn load_with(
             },
         )
         .await?;
+        store::search::compact(&mut tx.c()).await?;
         tx.commit().await?;
         st.db.optimize().await?;
         Some(counts)

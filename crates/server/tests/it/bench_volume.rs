@@ -53,6 +53,27 @@ async fn volume_is_consistent_and_usable() {
             (50, 1200, 400, 60)
         );
         assert_eq!(c.answers, 60 * ITEMS.len());
+        // `demo --volume` then merges the full-text index its bulk transactions left in many
+        // segments into one (SQLite; searches read every segment).
+        let mut tx = app.st.db.begin().await.unwrap();
+        store::search::compact(&mut tx.c()).await.unwrap();
+        tx.commit().await.unwrap();
+        if b == crate::helpers::Backend::Sqlite {
+            let segments = rows(
+                &app,
+                "SELECT 'segments', COUNT(DISTINCT segid) FROM search_fts_idx WHERE $1 > 0",
+                org,
+            )
+            .await;
+            assert_eq!(segments[0].1, 1, "{segments:?}");
+        }
+        let mut h = app.st.db.acquire().await.unwrap();
+        let q = domain::search::query("华东").unwrap();
+        let hits = store::search::find(&mut h.c(), org, &q, None, 10)
+            .await
+            .unwrap();
+        assert!(!hits.is_empty(), "{b:?}: the index still answers");
+        drop(h);
 
         // Every state, and every complaint with a history ending in its state.
         let by_status = rows(
