@@ -428,6 +428,17 @@ impl Conn<'_> {
 mod tests {
     use super::offload;
 
+    /// A fresh directory for a test database.
+    fn temp_dir(prefix: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{}",
+            std::process::id(),
+            crate::random_hex(4)
+        ));
+        std::fs::create_dir_all(&dir).expect("dir");
+        dir
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn offload_runs_nested_work_on_the_multi_threaded_runtime() {
         let out = offload(async {
@@ -450,12 +461,7 @@ mod tests {
     /// cached stay valid from one write to the next.
     #[tokio::test]
     async fn writes_run_on_the_one_writer_connection() {
-        let dir = std::env::temp_dir().join(format!(
-            "aftersales-writer-{}-{}",
-            std::process::id(),
-            crate::random_hex(4)
-        ));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = temp_dir("aftersales-writer");
         let db = super::Db::connect(&format!("sqlite:{}", dir.join("t.db").display()), 2)
             .await
             .expect("connect");
@@ -481,12 +487,7 @@ mod tests {
     /// far below the backstop): the checkpointer thread copied them.
     #[tokio::test]
     async fn the_checkpointer_copies_the_wal_into_the_database() {
-        let dir = std::env::temp_dir().join(format!(
-            "aftersales-ckpt-{}-{}",
-            std::process::id(),
-            crate::random_hex(4)
-        ));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = temp_dir("aftersales-ckpt");
         let file = dir.join("t.db");
         let db = super::Db::connect(&format!("sqlite:{}", file.display()), 2)
             .await

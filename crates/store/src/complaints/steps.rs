@@ -424,30 +424,76 @@ impl RepeatKeys<'_> {
     }
 }
 
-/// `AND (part OR serial OR batch) ... ORDER ... LIMIT`: the common tail of both directions.
-fn push_keys_tail<DB: sqlx::Database>(
-    q: &mut QueryBuilder<DB>,
-    k: &RepeatKeys<'_>,
-    newest_first: bool,
-) where
-    String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
-{
-    q.push(" AND (1 = 0");
-    if let Some(p) = k.part_no {
-        q.push(" OR c.part_no = ").push_bind(p.to_string());
-    }
-    if let Some(s) = k.serial {
-        q.push(" OR c.serial = ").push_bind(s.to_string());
-    }
-    if let Some(b) = k.batch_no {
-        q.push(" OR c.batch_no = ").push_bind(b.to_string());
-    }
-    q.push(if newest_first {
-        ") ORDER BY c.received_at DESC, c.id DESC LIMIT "
-    } else {
-        ") ORDER BY c.received_at, c.id LIMIT "
-    })
-    .push(MAX_REPEAT_LINKS);
+/// Which side of a complaint a match is on: received before it (then by id), or after it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Earlier,
+    Later,
+}
+
+/// How a match is tied to the complaint's customer.
+#[derive(Clone, Copy)]
+enum Same<'a> {
+    /// The same archive customer.
+    Id(i64),
+    /// The same name, whatever the match's customer id.
+    Name(&'a str),
+    /// The same name, on matches without a customer id (the partial index).
+    NameOnly(&'a str),
+}
+
+/// One read of matching complaints on `side` of complaint `id` within `window`: same
+/// organization, fault category and customer, any key in common, not withdrawn; at most
+/// [`MAX_REPEAT_LINKS`], the nearest first on the earlier side, the oldest first on the later.
+#[allow(clippy::too_many_arguments)]
+async fn read_matches(
+    c: &mut Conn<'_>,
+    org: i64,
+    id: i64,
+    keys: &RepeatKeys<'_>,
+    window: (i64, i64),
+    side: Side,
+    same: Same<'_>,
+    hint: &str,
+) -> StoreResult<Vec<Linked>> {
+    let (since, until) = window;
+    // The complaint's own receipt time is the window's edge on its side; a match received
+    // in the same second is ordered by id.
+    let (edge, cmp) = match side {
+        Side::Earlier => (until, " < "),
+        Side::Later => (since, " > "),
+    };
+    let rows: Vec<(i64, String, i64, String)> = on!(c, x => {
+        let mut q = QueryBuilder::new("SELECT c.id, c.number, c.received_at, c.status FROM complaints c");
+        q.push(hint).push(" WHERE c.org_id = ");
+        q.push_bind(org).push(" AND c.received_at >= ").push_bind(since).push(" AND c.received_at <= ").push_bind(until)
+            .push(" AND (c.received_at").push(cmp).push_bind(edge).push(" OR c.id").push(cmp).push_bind(id).push(")")
+            .push(" AND c.status <> 'withdrawn' AND c.fault_category = ").push_bind(keys.fault_category.to_string());
+        match same {
+            Same::Id(customer) => q.push(" AND c.customer_id = ").push_bind(customer),
+            Same::Name(n) => q.push(" AND c.customer_name = ").push_bind(n.to_string()),
+            Same::NameOnly(n) => q.push(" AND c.customer_id IS NULL AND c.customer_name = ").push_bind(n.to_string()),
+        };
+        q.push(" AND (1 = 0");
+        if let Some(p) = keys.part_no {
+            q.push(" OR c.part_no = ").push_bind(p.to_string());
+        }
+        if let Some(s) = keys.serial {
+            q.push(" OR c.serial = ").push_bind(s.to_string());
+        }
+        if let Some(b) = keys.batch_no {
+            q.push(" OR c.batch_no = ").push_bind(b.to_string());
+        }
+        // Earlier: the newest matches, as the occurrence just before this one is the one a
+        // handler needs. Later: the next occurrences.
+        q.push(match side {
+            Side::Earlier => ") ORDER BY c.received_at DESC, c.id DESC LIMIT ",
+            Side::Later => ") ORDER BY c.received_at, c.id LIMIT ",
+        })
+        .push(MAX_REPEAT_LINKS);
+        q.build_query_as().fetch_all(x).await
+    })?;
+    Ok(rows.into_iter().map(linked).collect())
 }
 
 /// Earlier complaints a complaint with `keys` repeats: same customer (by id, else by name)
@@ -462,7 +508,6 @@ pub async fn find_repeats(
     keys: &RepeatKeys<'_>,
     window: (i64, i64),
 ) -> StoreResult<Vec<Linked>> {
-    let (since, until) = window;
     if !keys.any_key() {
         return Ok(Vec::new());
     }
@@ -471,25 +516,14 @@ pub async fn find_repeats(
     // part number had thousands of complaints, preferred the part and serial indexes for the
     // OR and looked up every complaint of the part in the window (110 ms, cold, per group
     // commit).
-    let hint = match (c.backend(), keys.customer_id) {
-        (crate::Backend::Sqlite, Some(_)) => " INDEXED BY complaints_org_customer",
-        _ => "",
+    let (same, hint) = match (keys.customer_id, c.backend()) {
+        (Some(customer), crate::Backend::Sqlite) => {
+            (Same::Id(customer), " INDEXED BY complaints_org_customer")
+        }
+        (Some(customer), _) => (Same::Id(customer), ""),
+        (None, _) => (Same::Name(keys.customer_name), ""),
     };
-    let rows: Vec<(i64, String, i64, String)> = on!(c, x => {
-        let mut q = QueryBuilder::new("SELECT c.id, c.number, c.received_at, c.status FROM complaints c");
-        q.push(hint).push(" WHERE c.org_id = ");
-        q.push_bind(org).push(" AND c.received_at >= ").push_bind(since).push(" AND c.received_at <= ").push_bind(until)
-            .push(" AND (c.received_at < ").push_bind(until).push(" OR c.id < ").push_bind(id).push(")")
-            .push(" AND c.status <> 'withdrawn' AND c.fault_category = ").push_bind(keys.fault_category.to_string());
-        match keys.customer_id {
-            Some(customer) => q.push(" AND c.customer_id = ").push_bind(customer),
-            None => q.push(" AND c.customer_name = ").push_bind(keys.customer_name.to_string()),
-        };
-        // The newest matches: the occurrence just before this one is the one a handler needs.
-        push_keys_tail(&mut q, keys, true);
-        q.build_query_as().fetch_all(x).await
-    })?;
-    Ok(rows.into_iter().map(linked).collect())
+    read_matches(c, org, id, keys, window, Side::Earlier, same, hint).await
 }
 
 /// Later complaints that repeat a complaint with `keys`: exactly those whose own check
@@ -503,38 +537,38 @@ pub async fn find_repeated_by(
     keys: &RepeatKeys<'_>,
     window: (i64, i64),
 ) -> StoreResult<Vec<Linked>> {
-    let (since, until) = window;
     if !keys.any_key() {
         return Ok(Vec::new());
     }
     let sqlite = c.backend() == crate::Backend::Sqlite;
-    let mut out = Vec::new();
     // Two reads, each on its own index: later complaints of the same archive customer, and
     // later complaints without one under the same name (partial index).
-    for by_id in [true, false] {
-        if by_id && keys.customer_id.is_none() {
-            continue;
-        }
-        let hint = match (sqlite, by_id) {
-            (true, true) => " INDEXED BY complaints_org_customer",
-            (true, false) => " INDEXED BY complaints_org_name",
-            _ => "",
+    let mut out = Vec::new();
+    if let Some(customer) = keys.customer_id {
+        let hint = if sqlite {
+            " INDEXED BY complaints_org_customer"
+        } else {
+            ""
         };
-        let rows: Vec<(i64, String, i64, String)> = on!(c, x => {
-            let mut q = QueryBuilder::new("SELECT c.id, c.number, c.received_at, c.status FROM complaints c");
-            q.push(hint).push(" WHERE c.org_id = ");
-            q.push_bind(org).push(" AND c.received_at >= ").push_bind(since).push(" AND c.received_at <= ").push_bind(until)
-                .push(" AND (c.received_at > ").push_bind(since).push(" OR c.id > ").push_bind(id).push(")")
-                .push(" AND c.status <> 'withdrawn' AND c.fault_category = ").push_bind(keys.fault_category.to_string());
-            match keys.customer_id {
-                Some(customer) if by_id => q.push(" AND c.customer_id = ").push_bind(customer),
-                _ => q.push(" AND c.customer_id IS NULL AND c.customer_name = ").push_bind(keys.customer_name.to_string()),
-            };
-            push_keys_tail(&mut q, keys, false);
-            q.build_query_as().fetch_all(x).await
-        })?;
-        out.extend(rows.into_iter().map(linked));
+        out = read_matches(
+            c,
+            org,
+            id,
+            keys,
+            window,
+            Side::Later,
+            Same::Id(customer),
+            hint,
+        )
+        .await?;
     }
+    let hint = if sqlite {
+        " INDEXED BY complaints_org_name"
+    } else {
+        ""
+    };
+    let by_name = Same::NameOnly(keys.customer_name);
+    out.extend(read_matches(c, org, id, keys, window, Side::Later, by_name, hint).await?);
     out.sort_by_key(|l| (l.received_at, l.id));
     out.truncate(MAX_REPEAT_LINKS as usize);
     Ok(out)
