@@ -656,6 +656,42 @@ async fn customers_through_the_api() {
 }
 
 #[tokio::test]
+async fn migration_10_cuts_documents_written_before_it_again() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let api = admin_api(&app).await;
+        let (_, c) = api
+            .post(
+                "/api/v1/customers",
+                json!({"code": "SN-2026-0012345678", "name": "无锡精密机床", "region": "华东"}),
+            )
+            .await;
+        let hit = ("customer".to_string(), c["id"].as_i64().unwrap());
+        // Documents as an older binary left them: here, without any token.
+        app.exec("UPDATE search_docs SET tokens = ''").await;
+        app.exec("DELETE FROM schema_migrations WHERE version = 10")
+            .await;
+        app.exec("DROP TABLE search_recut").await;
+        assert!(!search(&api, "12345678").await.contains(&hit), "{b:?}");
+        assert_eq!(
+            store::migrate::run(&app.st.db, 0).await.unwrap(),
+            vec![10],
+            "{b:?}"
+        );
+        for q in ["12345678", "00123", "0012", "sn-2026", "精密", "华东"] {
+            assert!(search(&api, q).await.contains(&hit), "{b:?}: {q}");
+        }
+        assert!(!search(&api, "12345679").await.contains(&hit), "{b:?}");
+        // Done once: the request is cleared.
+        let mut h = app.st.db.acquire().await.unwrap();
+        let (left,): (i64,) = store::on!(&mut h.c(), x => sqlx::query_as(
+            "SELECT COUNT(*) FROM search_recut").fetch_one(x).await)
+        .unwrap();
+        assert_eq!(left, 0, "{b:?}");
+    }
+}
+
+#[tokio::test]
 async fn search_follows_customers_and_contacts() {
     for b in backends() {
         let app = spawn_app(b).await;
