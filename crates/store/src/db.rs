@@ -260,6 +260,10 @@ impl Db {
                 // i.e. when that thread has fallen far behind.
                 .pragma("wal_autocheckpoint", WAL_BACKSTOP_PAGES);
             sqlite_config();
+            // Each commit's WAL frames in one write instead of two per page (`walbuf`);
+            // sound because every connection here commits with `synchronous = FULL`.
+            crate::walbuf::register().map_err(StoreError::Config)?;
+            let opts = opts.vfs(crate::walbuf::NAME);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
                 .connect_with(opts.clone())
@@ -479,6 +483,47 @@ mod tests {
             tx.commit().await.expect("commit");
         }
         drop(reader);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// SQLite ends a transaction by itself on some errors (a full disk, an I/O error): the
+    /// transaction's `COMMIT` or `ROLLBACK` then fails, and the one writer connection must
+    /// still begin the next transaction (it once answered every later write with "non-zero
+    /// transaction depth" until a restart). A raw `ROLLBACK`/`COMMIT` ends it the same way.
+    #[tokio::test]
+    async fn the_writer_recovers_when_sqlite_ended_the_transaction() {
+        let dir = temp_dir("aftersales-ended");
+        let db = super::Db::connect(&format!("sqlite:{}", dir.join("t.db").display()), 2)
+            .await
+            .expect("connect");
+        let mut tx = db.begin().await.expect("begin");
+        crate::run!(&mut tx.c(), x => sqlx::query("CREATE TABLE t (v INTEGER)").execute(x).await)
+            .expect("create");
+        tx.commit().await.expect("commit");
+        for end in ["ROLLBACK", "COMMIT"] {
+            // Dropped after SQLite ended it: the rollback on drop finds no transaction.
+            let mut tx = db.begin().await.expect("begin");
+            crate::run!(&mut tx.c(), x => sqlx::query("INSERT INTO t VALUES (1)").execute(x).await)
+                .expect("insert");
+            crate::run!(&mut tx.c(), x => sqlx::query(end).execute(x).await).expect(end);
+            drop(tx);
+            // Committed after SQLite ended it: the commit fails, nothing is left open.
+            let mut tx = db.begin().await.expect("begin after a dropped transaction");
+            crate::run!(&mut tx.c(), x => sqlx::query(end).execute(x).await).expect(end);
+            assert!(tx.commit().await.is_err(), "{end}: nothing to commit");
+            let mut tx = db.begin().await.expect("begin after a failed commit");
+            crate::run!(&mut tx.c(), x => sqlx::query("INSERT INTO t VALUES (2)").execute(x).await)
+                .expect("insert");
+            tx.commit().await.expect("commit");
+        }
+        let mut h = db.acquire().await.expect("acquire");
+        let n: (i64, i64) = crate::on!(&mut h.c(), x =>
+            sqlx::query_as("SELECT COUNT(*), SUM(v) FROM t").fetch_one(x).await)
+        .expect("count");
+        // The raw COMMIT kept its 1; each pass committed a 2.
+        assert_eq!(n, (3, 5));
+        drop(h);
         db.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }

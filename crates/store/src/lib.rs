@@ -21,6 +21,7 @@ pub mod timeline;
 pub mod tokens;
 pub mod users;
 pub mod volume;
+mod walbuf;
 
 pub use db::{Backend, Conn, Db, Handle, Tx, offload};
 pub use error::{StoreError, StoreResult};

@@ -150,18 +150,37 @@ impl ConnectionWorker {
         let mut conn = self.shared.conn.lock().await;
         let depth = self.shared.transaction_depth.load(Ordering::Acquire);
         if depth > 0 {
-            conn.handle
-                .exec(commit_ansi_transaction_sql(depth).as_str())?;
+            if let Err(e) = conn.handle.exec(commit_ansi_transaction_sql(depth).as_str()) {
+                self.forget_ended_transaction(&mut conn);
+                return Err(e);
+            }
             self.shared.transaction_depth.fetch_sub(1, Ordering::Release);
         }
         Ok(())
     }
 
+    /// After a failed `COMMIT` or `ROLLBACK`: SQLite rolls a transaction back by itself on
+    /// some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, SQLITE_NOMEM). If it did, no
+    /// transaction is open, so the depth goes back to zero; otherwise the connection could
+    /// never begin a transaction again ("non-zero transaction depth").
+    fn forget_ended_transaction(&self, conn: &mut ConnectionState) {
+        if !conn.handle.in_transaction() {
+            self.shared.transaction_depth.store(0, Ordering::Release);
+        }
+    }
+
     fn rollback_locked(&self, conn: &mut ConnectionState) -> Result<(), Error> {
         let depth = self.shared.transaction_depth.load(Ordering::Acquire);
         if depth > 0 {
-            conn.handle
-                .exec(rollback_ansi_transaction_sql(depth).as_str())?;
+            if !conn.handle.in_transaction() {
+                // Already rolled back by SQLite itself.
+                self.shared.transaction_depth.store(0, Ordering::Release);
+                return Ok(());
+            }
+            if let Err(e) = conn.handle.exec(rollback_ansi_transaction_sql(depth).as_str()) {
+                self.forget_ended_transaction(conn);
+                return Err(e);
+            }
             self.shared.transaction_depth.fetch_sub(1, Ordering::Release);
         }
         Ok(())
