@@ -9,6 +9,8 @@ use crate::{Page, PageReq, on, run};
 /// One event.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Event {
+    /// The event's own number; for a complaint's receipt (read from the complaint, not
+    /// stored as an event) the complaint's id negated.
     pub id: i64,
     pub at: i64,
     /// The record type that made the event (order, equipment, complaint…).
@@ -88,19 +90,7 @@ pub async fn for_customer(
     customer: i64,
     p: PageReq,
 ) -> StoreResult<Page<Event>> {
-    let (total,): (i64,) = on!(c, x => sqlx::query_as(
-        "SELECT COUNT(*) FROM timeline WHERE org_id = $1 AND customer_id = $2")
-        .bind(org).bind(customer).fetch_one(x).await)?;
-    let rows: Vec<Row> = on!(c, x => sqlx::query_as(
-        "SELECT id, at, kind, ref_id, customer_id, equipment_id, summary FROM timeline
-         WHERE org_id = $1 AND customer_id = $2 ORDER BY at DESC, id DESC LIMIT $3 OFFSET $4")
-        .bind(org).bind(customer).bind(p.per_page).bind(p.offset()).fetch_all(x).await)?;
-    Ok(Page {
-        items: rows.into_iter().map(event).collect(),
-        total,
-        page: p.page,
-        per_page: p.per_page,
-    })
+    events_of(c, org, Of::Customer(customer), p).await
 }
 
 /// A unit's events, newest first.
@@ -110,13 +100,49 @@ pub async fn for_equipment(
     equipment: i64,
     p: PageReq,
 ) -> StoreResult<Page<Event>> {
-    let (total,): (i64,) = on!(c, x => sqlx::query_as(
-        "SELECT COUNT(*) FROM timeline WHERE org_id = $1 AND equipment_id = $2")
-        .bind(org).bind(equipment).fetch_one(x).await)?;
-    let rows: Vec<Row> = on!(c, x => sqlx::query_as(
-        "SELECT id, at, kind, ref_id, customer_id, equipment_id, summary FROM timeline
-         WHERE org_id = $1 AND equipment_id = $2 ORDER BY at DESC, id DESC LIMIT $3 OFFSET $4")
-        .bind(org).bind(equipment).bind(p.per_page).bind(p.offset()).fetch_all(x).await)?;
+    events_of(c, org, Of::Equipment(equipment), p).await
+}
+
+/// Whose timeline.
+#[derive(Clone, Copy)]
+enum Of {
+    Customer(i64),
+    Equipment(i64),
+}
+
+/// The rows of `timeline`, and a complaint's receipt read from the complaint itself (kind
+/// `complaint`, at its receipt time, id the complaint's id negated, summary its number and the
+/// start of its description): registrations write no timeline row (migration 0011). Each side
+/// reads at most one page past the offset, newest first, from its index
+/// (`timeline_customer` / `timeline_equipment`, `complaints_org_customer` /
+/// `complaints_org_equipment`); the merge sorts those few.
+async fn events_of(c: &mut Conn<'_>, org: i64, of: Of, p: PageReq) -> StoreResult<Page<Event>> {
+    let (col, owner, extra) = match of {
+        Of::Customer(id) => ("customer_id", id, ""),
+        Of::Equipment(id) => ("equipment_id", id, " AND equipment_id IS NOT NULL"),
+    };
+    let count = format!(
+        "SELECT (SELECT COUNT(*) FROM timeline WHERE org_id = $1 AND {col} = $2)
+              + (SELECT COUNT(*) FROM complaints WHERE org_id = $1 AND {col} = $2{extra})"
+    );
+    let (total,): (i64,) = on!(c, x => sqlx::query_as(sqlx::AssertSqlSafe(count))
+        .bind(org).bind(owner).fetch_one(x).await)?;
+    let page = format!(
+        "SELECT id, at, kind, ref_id, customer_id, equipment_id, summary FROM (
+           SELECT * FROM (SELECT id, at, kind, ref_id, customer_id, equipment_id, summary
+             FROM timeline WHERE org_id = $1 AND {col} = $2
+             ORDER BY at DESC, id DESC LIMIT $3) t
+           UNION ALL
+           SELECT * FROM (SELECT -id AS id, received_at AS at, 'complaint' AS kind, id AS ref_id,
+                  customer_id, equipment_id,
+                  number || ' ' || substr(COALESCE(description, ''), 1, 40) AS summary
+             FROM complaints WHERE org_id = $1 AND {col} = $2{extra}
+             ORDER BY received_at DESC, id DESC LIMIT $3) r
+         ) e ORDER BY at DESC, id DESC LIMIT $4 OFFSET $5"
+    );
+    let rows: Vec<Row> = on!(c, x => sqlx::query_as(sqlx::AssertSqlSafe(page))
+        .bind(org).bind(owner).bind(p.offset() + p.per_page).bind(p.per_page).bind(p.offset())
+        .fetch_all(x).await)?;
     Ok(Page {
         items: rows.into_iter().map(event).collect(),
         total,

@@ -415,12 +415,6 @@ fn search_doc(c: &Complaint) -> (String, String) {
     (format!("{} {}", c.number, c.customer_name), text)
 }
 
-/// The timeline line of a new complaint: its number and the start of its description.
-fn created_summary(c: &Complaint) -> String {
-    let d: String = c.description.chars().take(40).collect();
-    format!("{} {d}", c.number)
-}
-
 /// Timeline, search document and audit of a change, in the caller's transaction.
 async fn record(
     tx: &mut Tx,
@@ -448,18 +442,12 @@ async fn record(
     .await?;
     let (title, text) = search_doc(after);
     store::search::upsert(&mut tx.c(), org, KIND, after.id, &title, &text).await?;
-    let status_changed = before.is_none_or(|b| b.status != after.status);
+    // The receipt itself is read from the complaint (`store::timeline`); status changes are
+    // events of their own.
+    let status_changed = before.is_some_and(|b| b.status != after.status);
     if status_changed && (after.customer_id.is_some() || after.equipment_id.is_some()) {
-        let kind = if before.is_none() {
-            KIND.to_string()
-        } else {
-            format!("complaint_{}", after.status)
-        };
-        let summary = if before.is_none() {
-            created_summary(after)
-        } else {
-            after.number.clone()
-        };
+        let kind = format!("complaint_{}", after.status);
+        let summary = after.number.clone();
         store::timeline::add(
             &mut tx.c(),
             &store::timeline::NewEvent {
@@ -478,7 +466,8 @@ async fn record(
 }
 
 /// Registers a complaint received at `received_at` (default now): number, acknowledgement,
-/// SLA clock, recurrence check, the register step's tasks, audit, timeline, search.
+/// SLA clock, recurrence check, the register step's tasks, audit, search (its timeline line
+/// is read from the complaint itself, `store::timeline`).
 pub async fn register(
     st: &AppState,
     ctx: &Ctx,
@@ -521,14 +510,21 @@ pub async fn register_in(
     write_registration(tx, by, org, now, p).await
 }
 
-/// What a registration reads before it writes.
+/// What a registration reads before it writes, and what it computes from that: everything
+/// but its number and recurrence check, which need the write transaction (the writer is the
+/// bound on SQLite, so work done here is work taken off it).
 #[derive(Clone)]
 pub(super) struct Prepared {
     r: Registration,
     received: i64,
-    contract: Option<String>,
     settings: store::complaints::settings::Settings,
-    clock: sla::Clock,
+    /// Local year (the number's) and month (`YYYY-MM`) of receipt.
+    year: i32,
+    month: String,
+    /// Local day of receipt (the day roll-ups' key).
+    day: i64,
+    /// The row's columns: the registration's, its contract level and its SLA clock.
+    fields: Vec<(&'static str, Val)>,
 }
 
 async fn prepare(
@@ -547,13 +543,25 @@ async fn prepare(
     }
     let contract = resolve_refs(c, org, &mut r).await?;
     let settings = store::complaints::settings::get(c, org).await?;
-    let clock = sla::clock_with(c, org, &settings, &r.severity, contract.as_deref()).await?;
+    let k = sla::clock_with(c, org, &settings, &r.severity, contract.as_deref()).await?;
+    let times = sla::Times {
+        received_at: received,
+        acknowledged_at: Some(now),
+        ..Default::default()
+    };
+    let clock = sla::compute(&k, &times, &[], &|_, _| false);
+    let mut fields = registration_columns(&r);
+    fields.push(("contract_level", contract.into()));
+    fields.extend(clock.columns());
+    let (year, month) = year_month(&k.cal, received);
     Ok(Prepared {
         r,
         received,
-        contract,
         settings,
-        clock,
+        year,
+        month,
+        day: super::figures::local_day(&k.cal, received),
+        fields,
     })
 }
 
@@ -589,46 +597,35 @@ async fn write_registration(
 /// The writes of registrations, in order, in the caller's transaction: numbers, each row with
 /// its SLA clock and repeat flags (known before the insert, so the row is written once; each
 /// recurrence check sees the rows inserted before it, those of the same group included), then
-/// events, tasks, audit, search and timeline as one statement each for the whole
-/// group. A group of 64 takes about 140 statements instead of 900 (each statement on SQLite is
+/// events, tasks, audit and search as one statement each for the whole group. A group of 64 takes about 140 statements instead of 900 (each statement on SQLite is
 /// a hand-off to its worker thread).
 pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<Vec<Complaint>> {
     // Numbers: one reservation per organization and year.
-    let years: Vec<(i32, String)> = regs
-        .iter()
-        .map(|g| year_month(&g.p.clock.cal, g.p.received))
-        .collect();
     let mut next: Vec<((i64, i32), i64)> = Vec::new();
-    for (g, (year, _)) in regs.iter().zip(&years) {
-        let key = (g.org, *year);
+    for g in regs {
+        let key = (g.org, g.p.year);
         if next.iter().all(|(k, _)| *k != key) {
-            let n = regs
-                .iter()
-                .zip(&years)
-                .filter(|(h, (y, _))| (h.org, *y) == key)
-                .count() as i64;
-            let first =
-                store::complaints::settings::next_numbers(&mut tx.c(), g.org, i64::from(*year), n)
-                    .await?;
+            let n = regs.iter().filter(|h| (h.org, h.p.year) == key).count() as i64;
+            let first = store::complaints::settings::next_numbers(
+                &mut tx.c(),
+                g.org,
+                i64::from(g.p.year),
+                n,
+            )
+            .await?;
             next.push((key, first));
         }
     }
     let mut ids = Vec::with_capacity(regs.len());
-    for (g, (year, month)) in regs.iter().zip(years) {
+    for g in regs {
         let Prepared {
             r,
             received,
-            contract,
             settings: s,
-            clock: k,
+            year,
+            ..
         } = &g.p;
-        let received = *received;
-        let times = sla::Times {
-            received_at: received,
-            acknowledged_at: Some(g.now),
-            ..Default::default()
-        };
-        let clock = sla::compute(k, &times, &[], &|_, _| false);
+        let (received, year) = (*received, *year);
         let seq = match next.iter_mut().find(|(key, _)| *key == (g.org, year)) {
             Some((_, n)) => {
                 *n += 1;
@@ -657,9 +654,7 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
             }
             None => Vec::new(),
         };
-        let mut fields = registration_columns(r);
-        fields.push(("contract_level", contract.clone().into()));
-        fields.extend(clock.columns());
+        let mut fields = g.p.fields.clone();
         if !repeats.is_empty() {
             fields.push(("repeat_count", Val::from(repeats.len() as i64)));
             fields.push(("capa_required", true.into()));
@@ -672,8 +667,8 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
                 status: Status::Received.as_str().into(),
                 received_at: received,
                 acknowledged_at: g.now,
-                month,
-                received_day: super::figures::local_day(&k.cal, received),
+                month: g.p.month.clone(),
+                received_day: g.p.day,
                 recorded_by: g.by.user_id,
                 fields,
             },
@@ -738,23 +733,6 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
             })
             .collect();
         store::search::upsert_many(&mut tx.c(), org, &docs).await?;
-        let summaries: Vec<String> = rows.iter().map(created_summary).collect();
-        let timeline: Vec<store::timeline::NewEvent<'_>> = mine
-            .iter()
-            .zip(&rows)
-            .zip(&summaries)
-            .filter(|((_, c), _)| c.customer_id.is_some() || c.equipment_id.is_some())
-            .map(|((&i, c), summary)| store::timeline::NewEvent {
-                org_id: org,
-                customer_id: c.customer_id,
-                equipment_id: c.equipment_id,
-                at: regs[i].now,
-                kind: KIND,
-                ref_id: c.id,
-                summary,
-            })
-            .collect();
-        store::timeline::add_many(&mut tx.c(), &timeline).await?;
         for (i, c) in mine.into_iter().zip(rows) {
             out[i] = Some(c);
         }

@@ -677,7 +677,7 @@ async fn complaint_chunk(
     let mut tasks = Vec::new();
     let mut approvals = Vec::new();
     let mut docs = Vec::with_capacity(specs.len());
-    let mut timeline = Vec::with_capacity(specs.len() * 2);
+    let mut timeline = Vec::with_capacity(specs.len());
     let p = &g.people;
     for s in &specs {
         let cid = id(s);
@@ -756,14 +756,7 @@ async fn complaint_chunk(
             format!("{} {}", s.number, u.customer_name),
             &text,
         ));
-        timeline.push(bulk::EventRow {
-            customer_id: Some(u.customer_id),
-            equipment_id: Some(u.id),
-            at: s.received,
-            kind: "complaint",
-            ref_id: cid,
-            summary: format!("{} {}", s.number, s.fault),
-        });
+        // The receipt is read from the complaint itself (`store::timeline`).
         if s.status != "received" {
             timeline.push(bulk::EventRow {
                 customer_id: Some(u.customer_id),

@@ -627,6 +627,130 @@ async fn a_repeat_of_an_archive_customer_is_found_through_its_index() {
     }
 }
 
+/// A complaint's receipt is on its customer's and its unit's timelines, read from the
+/// complaint itself (migration 0011: no timeline row is written for it), merged newest first
+/// with the timeline's own events (the unit's install, the complaint's status changes) across
+/// pages, and counted in the total.
+#[tokio::test]
+async fn a_complaint_is_on_its_customers_and_units_timelines() {
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let (_, cu) = s
+            .admin
+            .post("/api/v1/customers", json!({"name": "华东机械有限公司"}))
+            .await;
+        let cid = cu["id"].as_i64().unwrap();
+        let (_, p) = s
+            .admin
+            .post(
+                "/api/v1/products",
+                json!({"part_no": "P-9", "model": "m", "name": "n", "warranty_months": 12}),
+            )
+            .await;
+        let (st, e) = s
+            .admin
+            .post(
+                "/api/v1/equipment",
+                json!({"serial": "SN-TL-1", "product_id": p["id"], "customer_id": cid,
+                       "install_date": "2026-01-31"}),
+            )
+            .await;
+        assert_eq!(st, 201, "{b:?} {e}");
+        let eid = e["id"].as_i64().unwrap();
+        let now = app.st.now();
+        let mut made = Vec::new();
+        for (k, ago) in [3 * 86_400, 86_400].into_iter().enumerate() {
+            let mut v = quality("minor");
+            v.as_object_mut().unwrap().remove("customer_name");
+            v["customer_id"] = json!(cid);
+            v["equipment_id"] = json!(eid);
+            v["class"] = json!("human");
+            v["received_at"] = json!(now - ago);
+            v["description"] = json!(format!(
+                "第{k}次：主控柜频繁报警，客户要求尽快派人上门检查处理，并说明原因和预防措施，以后每季度回访一次"
+            ));
+            made.push(register(&s.engineer, v).await);
+        }
+        // Not on these timelines: another customer's complaint.
+        let mut other = quality("minor");
+        other["customer_name"] = json!("华南机械有限公司");
+        register(&s.engineer, other).await;
+        let confirmed = ok(&s.engineer, &made[0], "confirm", json!({})).await;
+        assert_eq!(confirmed["status"], "confirmed", "{b:?} {confirmed}");
+        let rows: (i64,) = store::on!(&mut app.st.db.acquire().await.unwrap().c(), x =>
+            sqlx::query_as("SELECT COUNT(*) FROM timeline WHERE kind = 'complaint'").fetch_one(x).await)
+        .unwrap();
+        assert_eq!(rows.0, 0, "{b:?}: no receipt rows are written");
+        for path in [
+            format!("/api/v1/customers/{cid}/timeline"),
+            format!("/api/v1/equipment/{eid}/timeline"),
+        ] {
+            let (st, t) = s.admin.get(&path).await;
+            assert_eq!(st, 200, "{b:?} {path} {t}");
+            let kinds: Vec<(&str, i64)> = t["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["kind"].as_str().unwrap(), e["ref_id"].as_i64().unwrap()))
+                .collect();
+            let (c0, c1) = (
+                made[0]["id"].as_i64().unwrap(),
+                made[1]["id"].as_i64().unwrap(),
+            );
+            // Newest first: the confirmation (now), the second receipt (a day ago), the
+            // first (three days ago), then the unit's install on 2026-01-31.
+            assert_eq!(
+                kinds[..3],
+                [
+                    ("complaint_confirmed", c0),
+                    ("complaint", c1),
+                    ("complaint", c0)
+                ],
+                "{b:?} {path} {t}"
+            );
+            assert_eq!(kinds.len(), 4, "{b:?} {path} {t}");
+            assert_eq!(t["total"], 4, "{b:?} {path} {t}");
+            let receipt = &t["items"][1];
+            assert_eq!(receipt["at"], now - 86_400, "{b:?} {receipt}");
+            assert_eq!(receipt["id"], -c1, "{b:?} {receipt}");
+            let desc = made[1]["description"].as_str().unwrap();
+            let start: String = desc.chars().take(40).collect();
+            assert!(
+                start.len() < desc.len(),
+                "the description is longer than 40"
+            );
+            assert_eq!(
+                receipt["summary"],
+                format!("{} {start}", made[1]["number"].as_str().unwrap()),
+                "{b:?}: number and the description's first 40 characters"
+            );
+            // One event a page, across both sources.
+            let mut paged = Vec::new();
+            for n in 1..=5 {
+                let (_, t) = s.admin.get(&format!("{path}?page={n}&per_page=1")).await;
+                assert_eq!(t["total"], 4, "{b:?} {path} page {n}");
+                for e in t["items"].as_array().unwrap() {
+                    paged.push((
+                        e["kind"].as_str().unwrap().to_string(),
+                        e["ref_id"].as_i64().unwrap(),
+                    ));
+                }
+            }
+            let all: Vec<(String, i64)> = kinds.iter().map(|(k, r)| (k.to_string(), *r)).collect();
+            assert_eq!(paged, all, "{b:?} {path}");
+        }
+        // The customer page shows the receipt, linked to the complaint.
+        let web = app.login("admin").await;
+        let (st, html) = web.page(&format!("/archives/customers/{cid}")).await;
+        assert_eq!(st, 200);
+        assert!(
+            html.contains(&format!("/complaints/{}", made[1]["id"])),
+            "{b:?}: the timeline links the complaint"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_long_series_links_its_newest_repeats() {
     for b in backends() {
