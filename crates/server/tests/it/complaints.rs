@@ -740,6 +740,26 @@ async fn a_complaint_is_on_its_customers_and_units_timelines() {
             let all: Vec<(String, i64)> = kinds.iter().map(|(k, r)| (k.to_string(), *r)).collect();
             assert_eq!(paged, all, "{b:?} {path}");
         }
+        // A complaint is history: a customer whose only record is one cannot be deleted
+        // (it counted as a timeline row before migration 0011).
+        let (_, lone) = s
+            .admin
+            .post("/api/v1/customers", json!({"name": "西北机械有限公司"}))
+            .await;
+        let mut v = quality("minor");
+        v.as_object_mut().unwrap().remove("customer_name");
+        v["customer_id"] = lone["id"].clone();
+        register(&s.engineer, v).await;
+        let (st, body) = s
+            .admin
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/customers/{}", lone["id"]),
+                json!({}),
+            )
+            .await;
+        assert_eq!(st, 409, "{b:?} {body}");
+        assert_eq!(body["error"], "invalid_transition", "{b:?} {body}");
         // The customer page shows the receipt, linked to the complaint.
         let web = app.login("admin").await;
         let (st, html) = web.page(&format!("/archives/customers/{cid}")).await;

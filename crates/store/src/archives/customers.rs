@@ -264,14 +264,16 @@ pub async fn customer_id_by_name(
     Ok(r.map(|r| r.0))
 }
 
-/// Orders, installed units and timeline events of a customer: any of them is history that
+/// Orders, installed units and timeline events of a customer (complaint receipts included,
+/// which are read from the complaints: `store::timeline`): any of them is history that
 /// forbids deleting it.
 pub async fn history_counts(c: &mut Conn<'_>, org: i64, id: i64) -> StoreResult<(i64, i64, i64)> {
     let r = on!(c, x => sqlx::query_as(
         "SELECT
            (SELECT COUNT(*) FROM orders WHERE org_id = $1 AND customer_id = $2),
            (SELECT COUNT(*) FROM equipment WHERE org_id = $1 AND customer_id = $2),
-           (SELECT COUNT(*) FROM timeline WHERE org_id = $1 AND customer_id = $2)")
+           (SELECT COUNT(*) FROM timeline WHERE org_id = $1 AND customer_id = $2)
+             + (SELECT COUNT(*) FROM complaints WHERE org_id = $1 AND customer_id = $2)")
         .bind(org).bind(id).fetch_one(x).await)?;
     Ok(r)
 }
