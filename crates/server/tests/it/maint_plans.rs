@@ -241,6 +241,34 @@ async fn product_plan_covers_every_unit_once() {
         assert_eq!(numbers.first().unwrap(), &format!("SO-{year}-000001"));
         assert_eq!(numbers.last().unwrap(), &format!("SO-{year}-000012"));
 
+        // The scheduler reads a plan's orders a page at a time (by unit, then due date): pages
+        // of 5 split the first unit's orders from the second's and end on a short page, and
+        // together they are the single read.
+        let mut h = app.st.db.acquire().await.unwrap();
+        let all = store::maintenance::plans::orders_from(&mut h.c(), id, &t, None, 1000)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 12);
+        let mut paged = Vec::new();
+        let mut after: Option<(i64, String)> = None;
+        loop {
+            let page = store::maintenance::plans::orders_from(
+                &mut h.c(),
+                id,
+                &t,
+                after.as_ref().map(|(e, d)| (*e, d.as_str())),
+                5,
+            )
+            .await
+            .unwrap();
+            assert!(page.len() <= 5);
+            let Some(last) = page.last() else { break };
+            after = Some((last.equipment_id, last.due_date.clone()));
+            paged.extend(page.into_iter().map(|o| o.id));
+        }
+        assert_eq!(paged, all.iter().map(|o| o.id).collect::<Vec<_>>());
+        drop(h);
+
         // Running again changes nothing; a unit added to the product is covered by the next run.
         let r = run_scheduler(&app.st.db, now).await.unwrap();
         assert_eq!((r.created, r.cancelled, r.restored), (0, 0, 0), "{r:?}");

@@ -128,12 +128,28 @@ async fn load(
         }
     }
     let mut orders: HashMap<i64, Vec<(i64, OrderState, i64)>> = HashMap::new();
-    for o in repo::orders_from(&mut h.c(), p.id, today).await? {
-        let state = OrderState::of(&o.status, o.cancel_reason.as_deref());
-        orders
-            .entry(o.equipment_id)
-            .or_default()
-            .push((day_of(&o.due_date)?, state, o.id));
+    let mut after: Option<(i64, String)> = None;
+    loop {
+        let page = repo::orders_from(
+            &mut h.c(),
+            p.id,
+            today,
+            after.as_ref().map(|(e, d)| (*e, d.as_str())),
+            repo::ORDERS_PAGE,
+        )
+        .await?;
+        let full = page.len() as i64 >= repo::ORDERS_PAGE;
+        for o in &page {
+            let state = OrderState::of(&o.status, o.cancel_reason.as_deref());
+            orders
+                .entry(o.equipment_id)
+                .or_default()
+                .push((day_of(&o.due_date)?, state, o.id));
+        }
+        match page.into_iter().last() {
+            Some(o) if full => after = Some((o.equipment_id, o.due_date)),
+            _ => break,
+        }
     }
     let overdue = if r.mode == Mode::Floating {
         repo::overdue_units(&mut h.c(), p.org_id, p.id, today)
