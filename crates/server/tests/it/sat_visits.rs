@@ -177,6 +177,27 @@ async fn generation_runs_once_with_two_workers_and_samples_by_tiers() {
         let s = setup(&app).await;
         let c = complaint_at_visit(&s.manager, s.customer, "工程师迟到").await;
         completed_orders(&app, &s, 0, 150, MARCH).await;
+        // A run reads the unmarked orders a batch at a time, each batch after the last order
+        // of the one before (completion time, then id): batches of 40 are the single read.
+        {
+            let mut h = app.st.db.acquire().await.unwrap();
+            let unmarked = store::satisfaction::visits::orders_unmarked;
+            let all: Vec<i64> = unmarked(&mut h.c(), app.org, None, 1000)
+                .await
+                .unwrap()
+                .iter()
+                .map(|o| o.id)
+                .collect();
+            assert_eq!(all.len(), 150, "{b:?}");
+            let (mut paged, mut after) = (Vec::new(), None);
+            loop {
+                let page = unmarked(&mut h.c(), app.org, after, 40).await.unwrap();
+                let Some(last) = page.last() else { break };
+                after = Some((last.completed_at, last.id));
+                paged.extend(page.iter().map(|o| o.id));
+            }
+            assert_eq!(paged, all, "{b:?}");
+        }
         let other = Db::connect(&app.url, 2).await.unwrap();
         let now = app.st.now();
         let (a, z) = tokio::join!(

@@ -465,20 +465,26 @@ pub struct OrderDone {
 }
 
 /// Up to `limit` completed (completed, accepted or closed) service orders of `org` that have
-/// no sampling mark, in completion order.
+/// no sampling mark, in completion order, after the (completion time, id) `after` (`None`:
+/// from the first). A run passes the last order of its previous batch, so it walks
+/// `service_orders_org_completed` once (migration 0012) instead of sorting every completed
+/// order again for each batch.
 pub async fn orders_unmarked(
     c: &mut Conn<'_>,
     org: i64,
+    after: Option<(i64, i64)>,
     limit: i64,
 ) -> StoreResult<Vec<OrderDone>> {
     type Row = (i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let (at, id) = after.unwrap_or((i64::MIN, i64::MIN));
     let rows: Vec<Row> = on!(c, x => sqlx::query_as(
         "SELECT o.id, o.completed_at, o.customer_id, o.equipment_id, o.engineer_id, o.created_by
          FROM service_orders o
-         WHERE o.org_id = $1 AND o.status IN ('completed', 'accepted', 'closed') AND o.completed_at IS NOT NULL
+         WHERE o.org_id = $1 AND o.completed_at IS NOT NULL AND (o.completed_at, o.id) > ($2, $3)
+           AND o.status IN ('completed', 'accepted', 'closed')
            AND NOT EXISTS (SELECT 1 FROM visit_order_marks m WHERE m.service_order_id = o.id)
-         ORDER BY o.completed_at, o.id LIMIT $2")
-        .bind(org).bind(limit).fetch_all(x).await)?;
+         ORDER BY o.completed_at, o.id LIMIT $4")
+        .bind(org).bind(at).bind(id).bind(limit).fetch_all(x).await)?;
     Ok(rows
         .into_iter()
         .map(|r| OrderDone {

@@ -208,10 +208,14 @@ pub async fn generate_org(db: &Db, org: i64, now: i64) -> AppResult<Generated> {
     tx.commit().await?;
     // Completed service orders, a batch per transaction.
     let tiers = s.tiers();
+    // Where the previous batch ended: an order completed meanwhile with an earlier completion
+    // time is sampled by the next run.
+    let mut after: Option<(i64, i64)> = None;
     loop {
         let mut tx = db.begin().await?;
         repo::lock_generation(&mut tx.c(), org).await?;
-        let orders = repo::orders_unmarked(&mut tx.c(), org, BATCH).await?;
+        let orders = repo::orders_unmarked(&mut tx.c(), org, after, BATCH).await?;
+        after = orders.last().map(|o| (o.completed_at, o.id));
         if orders.is_empty() {
             tx.commit().await?;
             break;
