@@ -429,11 +429,11 @@ impl Conn<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::offload;
 
     /// A fresh directory for a test database.
-    fn temp_dir(prefix: &str) -> std::path::PathBuf {
+    pub(crate) fn temp_dir(prefix: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "{prefix}-{}-{}",
             std::process::id(),

@@ -388,18 +388,9 @@ unsafe extern "C" fn device_characteristics(f: *mut ffi::sqlite3_file) -> c_int 
 
 #[cfg(test)]
 mod tests {
+    use crate::db::tests::temp_dir;
     use libsqlite3_sys as ffi;
     use std::ffi::CString;
-
-    fn temp_dir(prefix: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "{prefix}-{}-{}",
-            std::process::id(),
-            crate::random_hex(4)
-        ));
-        std::fs::create_dir_all(&dir).expect("dir");
-        dir
-    }
 
     /// Runs SQL on a raw connection, panicking with SQLite's message on failure.
     fn exec(db: *mut ffi::sqlite3, sql: &str) {

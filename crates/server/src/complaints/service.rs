@@ -597,7 +597,8 @@ async fn write_registration(
 /// The writes of registrations, in order, in the caller's transaction: numbers, each row with
 /// its SLA clock and repeat flags (known before the insert, so the row is written once; each
 /// recurrence check sees the rows inserted before it, those of the same group included), then
-/// events, tasks, audit and search as one statement each for the whole group. A group of 64 takes about 140 statements instead of 900 (each statement on SQLite is
+/// events, tasks, audit and search as one statement each for the whole group. A group of 64
+/// takes about 140 statements instead of 900 (each statement on SQLite is
 /// a hand-off to its worker thread).
 pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<Vec<Complaint>> {
     // Numbers: one reservation per organization and year.
