@@ -371,7 +371,7 @@ async fn check_recurrence(
         return Ok(Vec::new());
     };
     let s = store::complaints::settings::get(&mut tx.c(), org).await?;
-    let found = steps::find_repeats(
+    let n = steps::count_repeats(
         &mut tx.c(),
         org,
         c.id,
@@ -386,7 +386,6 @@ async fn check_recurrence(
         (c.received_at - s.recurrence_days * 86_400, c.received_at),
     )
     .await?;
-    let n = found.len() as i64;
     if n == c.repeat_count {
         return Ok(Vec::new());
     }
@@ -637,7 +636,7 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
         let number = format_number(&s.number_prefix, year, seq, s.number_digits as usize);
         let repeats = match r.fault_category.as_deref() {
             Some(fault) => {
-                steps::find_repeats(
+                steps::count_repeats(
                     &mut tx.c(),
                     g.org,
                     i64::MAX,
@@ -653,11 +652,11 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
                 )
                 .await?
             }
-            None => Vec::new(),
+            None => 0,
         };
         let mut fields = g.p.fields.clone();
-        if !repeats.is_empty() {
-            fields.push(("repeat_count", Val::from(repeats.len() as i64)));
+        if repeats > 0 {
+            fields.push(("repeat_count", Val::from(repeats)));
             fields.push(("capa_required", true.into()));
         }
         let id = repo::insert(
