@@ -188,13 +188,27 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
+    let code = match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    shut_down(rt);
+    code
+}
+
+/// How long a stopping process waits for work still running (a job in the middle of a run).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Stops the runtime, waiting at most [`SHUTDOWN_GRACE`] for tasks still running. Dropping it
+/// would wait for them without end: a server told to stop (SIGTERM) in the middle of a long
+/// job kept running until the job finished (minutes; it once needed `kill -9`). Every job
+/// writes in transactions and the next run continues where the last committed one ended, so
+/// cutting it short loses nothing.
+fn shut_down(rt: tokio::runtime::Runtime) {
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
 }
 
 fn init_logs() {
@@ -647,5 +661,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A task still running in place when the server stops (a job's long statement) does not
+    /// hold the process: the runtime is gone after the grace period, not when the task ends.
+    #[test]
+    fn stopping_does_not_wait_for_a_long_job() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (started, running) = std::sync::mpsc::channel();
+        rt.spawn(async move {
+            tokio::task::block_in_place(|| {
+                let _ = started.send(());
+                std::thread::sleep(super::SHUTDOWN_GRACE * 6);
+            });
+        });
+        running.recv().expect("the job started");
+        let t0 = std::time::Instant::now();
+        super::shut_down(rt);
+        assert!(
+            t0.elapsed() < super::SHUTDOWN_GRACE * 3,
+            "stopping waited {:?} for the job",
+            t0.elapsed()
+        );
     }
 }
