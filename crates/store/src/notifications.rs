@@ -83,6 +83,43 @@ pub async fn notify(
     })?)
 }
 
+/// One notice to one user about one record: an entry of [`notify_each`].
+#[derive(Debug, Clone)]
+pub struct Personal {
+    pub user_id: i64,
+    pub ref_id: i64,
+    pub args: String,
+}
+
+/// Sends notices of one kind to one user each (active members of the organization only), a
+/// statement per 500; returns how many were stored.
+pub async fn notify_each(
+    c: &mut Conn<'_>,
+    org: i64,
+    kind: &str,
+    ref_kind: &str,
+    notices: &[Personal],
+    now: i64,
+) -> StoreResult<u64> {
+    let mut n = 0;
+    for chunk in notices.chunks(500) {
+        n += run!(c, x => {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO notifications (org_id, user_id, kind, ref_kind, ref_id, args, created_at) SELECT m.org_id, m.user_id, ");
+            q.push_bind(kind.to_string()).push(", ").push_bind(ref_kind.to_string())
+                .push(", v.column2, v.column3, ").push_bind(now).push(" FROM (");
+            // VALUES name their columns column1, column2, … on both backends.
+            q.push_values(chunk, |mut b, p| {
+                b.push_bind(p.user_id).push_bind(p.ref_id).push_bind(p.args.clone());
+            });
+            q.push(") v JOIN memberships m ON m.user_id = v.column1 AND m.org_id = ").push_bind(org)
+                .push(" JOIN users u ON u.id = m.user_id WHERE u.active");
+            q.build().execute(x).await
+        })?;
+    }
+    Ok(n)
+}
+
 /// A user's notifications, newest first.
 pub async fn list(
     c: &mut Conn<'_>,

@@ -252,6 +252,28 @@ async fn generation_runs_once_with_two_workers_and_samples_by_tiers() {
             .await,
             116
         );
+        // Visits are inserted a batch per statement and their ids matched back to the rows:
+        // every notice is about a visit of the user notified, and every order visit's audit
+        // entry carries that visit's own order.
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM notifications n JOIN return_visits v ON v.id = n.ref_id
+                 AND v.assignee_id = n.user_id WHERE n.kind = 'visit_assigned'"
+            )
+            .await,
+            116
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log a JOIN return_visits v ON v.id = a.entity_id
+                 WHERE a.entity = 'return_visit' AND a.action = 'create'
+                 AND a.after_json LIKE '%\"service_order_id\":' || v.service_order_id || ',%'"
+            )
+            .await,
+            115
+        );
         // Systematic: all of the first 100, then the 4th, 7th and 10th of every ten.
         let picked = picked_numbers(&app).await;
         assert_eq!(picked.len(), 115);

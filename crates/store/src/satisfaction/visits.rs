@@ -181,30 +181,50 @@ fn month_of(date: &str) -> String {
 }
 
 /// Inserts planned visits; a visit that one of the unique indexes already holds (an open
-/// visit of the complaint, a visit of the order or of the response) is skipped. Returns
-/// the ids inserted, in input order of those that were.
+/// visit of the complaint, a visit of the order or of the response) is skipped. Returns, for
+/// each input row in order, its new id, or None when it was skipped. One statement per 500
+/// rows: a sampling batch plans up to a thousand visits.
 pub async fn insert_planned(
     c: &mut Conn<'_>,
     org: i64,
     rows: &[NewVisit],
     now: i64,
-) -> StoreResult<Vec<i64>> {
-    let mut ids = Vec::new();
-    // One statement per visit: `ON CONFLICT DO NOTHING RETURNING` tells which were new.
-    for v in rows {
-        let r: Option<(i64,)> = on!(c, x => sqlx::query_as(
-            "INSERT INTO return_visits (org_id, source, complaint_id, service_order_id, response_id, customer_id,
-                equipment_id, engineer_id, assignee_id, status, due_date, month, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'planned', $10, $11, $12, $12, 1)
-             ON CONFLICT DO NOTHING RETURNING id")
-            .bind(org).bind(v.source.clone()).bind(v.complaint_id).bind(v.service_order_id).bind(v.response_id)
-            .bind(v.customer_id).bind(v.equipment_id).bind(v.engineer_id).bind(v.assignee_id)
-            .bind(v.due_date.clone()).bind(month_of(&v.due_date)).bind(now).fetch_optional(x).await)?;
-        if let Some((id,)) = r {
-            ids.push(id);
+) -> StoreResult<Vec<Option<i64>>> {
+    // A visit's source record: complaint, service order, survey response.
+    type Key = (Option<i64>, Option<i64>, Option<i64>);
+    let key = |v: &NewVisit| -> Key { (v.complaint_id, v.service_order_id, v.response_id) };
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(500) {
+        let made: Vec<(i64, Key)> = on!(c, x => {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO return_visits (org_id, source, complaint_id, service_order_id, response_id, customer_id,
+                    equipment_id, engineer_id, assignee_id, status, due_date, month, created_at, updated_at, version) ");
+            q.push_values(chunk, |mut b, v| {
+                b.push_bind(org).push_bind(v.source.clone()).push_bind(v.complaint_id)
+                    .push_bind(v.service_order_id).push_bind(v.response_id).push_bind(v.customer_id)
+                    .push_bind(v.equipment_id).push_bind(v.engineer_id).push_bind(v.assignee_id)
+                    .push("'planned'").push_bind(v.due_date.clone()).push_bind(month_of(&v.due_date))
+                    .push_bind(now).push_bind(now).push("1");
+            });
+            // `RETURNING` tells which rows were new, in no promised order: they are matched
+            // back by the visit's source record, which the unique indexes make one per row
+            // inserted (rows without one never conflict and take ids in input order).
+            q.push(" ON CONFLICT DO NOTHING RETURNING id, complaint_id, service_order_id, response_id");
+            q.build_query_as::<(i64, Option<i64>, Option<i64>, Option<i64>)>().fetch_all(x).await
+                .map(|rows| rows.into_iter().map(|(id, a, b, r)| (id, (a, b, r))).collect())
+        })?;
+        let mut by_key: std::collections::HashMap<Key, Vec<i64>> = std::collections::HashMap::new();
+        let mut made = made;
+        made.sort_unstable_by_key(|m| std::cmp::Reverse(m.0));
+        for (id, k) in made {
+            by_key.entry(k).or_default().push(id);
+        }
+        for v in chunk {
+            // Newest ids were pushed first: popping hands out the lowest (earliest) id first.
+            out.push(by_key.get_mut(&key(v)).and_then(|ids| ids.pop()));
         }
     }
-    Ok(ids)
+    Ok(out)
 }
 
 /// Columns a write may set (anything else is refused: the names go into SQL text).

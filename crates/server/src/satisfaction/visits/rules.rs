@@ -116,26 +116,38 @@ pub async fn announce(
     now: i64,
     made: &[(i64, NewVisit)],
 ) -> AppResult<()> {
-    for (id, v) in made {
-        store::audit::record(
-            &mut tx.c(),
-            store::audit::NewEntry {
-                org_id: Some(org),
-                at: now,
-                actor,
-                action: "create",
-                entity: KIND,
-                entity_id: Some(*id),
-                before: None,
-                after: serde_json::to_value(v).ok(),
-            },
-        )
+    let entries: Vec<store::audit::NewEntry<'_>> = made
+        .iter()
+        .map(|(id, v)| store::audit::NewEntry {
+            org_id: Some(org),
+            at: now,
+            actor,
+            action: "create",
+            entity: KIND,
+            entity_id: Some(*id),
+            before: None,
+            after: serde_json::to_value(v).ok(),
+        })
+        .collect();
+    store::audit::record_all(&mut tx.c(), &entries).await?;
+    let notices: Vec<store::notifications::Personal> = made
+        .iter()
+        .filter_map(|(id, v)| {
+            Some(store::notifications::Personal {
+                user_id: v.assignee_id?,
+                ref_id: *id,
+                args: assigned_args(&v.due_date),
+            })
+        })
+        .collect();
+    store::notifications::notify_each(&mut tx.c(), org, "visit_assigned", KIND, &notices, now)
         .await?;
-        if let Some(u) = v.assignee_id {
-            notify_assignee(tx, org, u, *id, &v.due_date, now).await?;
-        }
-    }
     Ok(())
+}
+
+/// The arguments of a "visit assigned" notice.
+fn assigned_args(due: &str) -> String {
+    serde_json::json!({ "due_date": due }).to_string()
 }
 
 /// Notifies `user` that visit `id` (due `due`) is theirs.
@@ -151,7 +163,7 @@ pub async fn notify_assignee(
         users: vec![user],
         ..Default::default()
     };
-    let args = serde_json::json!({"due_date": due}).to_string();
+    let args = assigned_args(due);
     store::notifications::notify(
         &mut tx.c(),
         org,
@@ -280,16 +292,12 @@ async fn insert(
     rows: Vec<NewVisit>,
     now: i64,
 ) -> AppResult<Vec<(i64, NewVisit)>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for v in rows {
-        if let Some(id) = repo::insert_planned(&mut tx.c(), org, std::slice::from_ref(&v), now)
-            .await?
-            .first()
-        {
-            out.push((*id, v));
-        }
-    }
-    Ok(out)
+    let ids = repo::insert_planned(&mut tx.c(), org, &rows, now).await?;
+    Ok(ids
+        .into_iter()
+        .zip(rows)
+        .filter_map(|(id, v)| id.map(|id| (id, v)))
+        .collect())
 }
 
 /// The low-score trigger, called by the studies code inside the transaction that stores a

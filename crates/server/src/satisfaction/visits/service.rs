@@ -292,7 +292,7 @@ pub async fn create(st: &AppState, ctx: &Ctx, m: Manual) -> AppResult<Visit> {
     let cal = crate::complaints::sla::calendar(&mut tx.c(), a.org).await?;
     v.due_date = m.due_date.unwrap_or_else(|| cal.local_date(now));
     let ids = repo::insert_planned(&mut tx.c(), a.org, std::slice::from_ref(&v), now).await?;
-    let Some(id) = ids.first().copied() else {
+    let Some(id) = ids.first().copied().flatten() else {
         // A unique index holds another visit of this order or an open one of this complaint.
         let field = if v.service_order_id.is_some() {
             "service_order_id"
