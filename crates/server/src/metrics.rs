@@ -22,10 +22,22 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// The method as a label: the common ones by name, anything else as OTHER (a client can send
+/// any token as a method; it must not add a series per token).
+fn method_name(m: &str) -> &'static str {
+    const KNOWN: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    KNOWN.iter().find(|k| **k == m).copied().unwrap_or("OTHER")
+}
+
+/// Request series by route, then by method and status.
+type ByRoute = BTreeMap<String, BTreeMap<(&'static str, u16), Series>>;
+
 /// Counters of one instance.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// By route, then method and status: a request already seen is counted without allocating
+    /// (a flat `(String, String, u16)` key needed two `String`s per lookup).
+    requests: Mutex<ByRoute>,
     /// Requests this instance answered.
     pub requests_done: AtomicU64,
     /// Jobs this instance finished.
@@ -46,9 +58,11 @@ impl Metrics {
         let Ok(mut m) = self.requests.lock() else {
             return;
         };
-        let s = m
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let by_route = match m.get_mut(route) {
+            Some(r) => r,
+            None => m.entry(route.to_string()).or_default(),
+        };
+        let s = by_route.entry((method_name(method), status)).or_default();
         s.count += 1;
         s.sum += secs;
         for (i, b) in BUCKETS.iter().enumerate() {
@@ -76,7 +90,19 @@ impl Metrics {
             "# HELP aftersales_http_requests_total HTTP requests by route and status."
         );
         let _ = writeln!(out, "# TYPE aftersales_http_requests_total counter");
-        let snapshot = self.requests.lock().map(|m| m.clone()).unwrap_or_default();
+        let snapshot: BTreeMap<(&'static str, String, u16), Series> = self
+            .requests
+            .lock()
+            .map(|m| {
+                m.iter()
+                    .flat_map(|(route, r)| {
+                        r.iter().map(move |((method, status), s)| {
+                            ((*method, route.clone(), *status), s.clone())
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         for ((method, route, status), s) in &snapshot {
             let _ = writeln!(
                 out,
@@ -94,7 +120,9 @@ impl Metrics {
         );
         let mut by_route: BTreeMap<(String, String), Series> = BTreeMap::new();
         for ((method, route, _), s) in &snapshot {
-            let e = by_route.entry((method.clone(), route.clone())).or_default();
+            let e = by_route
+                .entry((method.to_string(), route.clone()))
+                .or_default();
             e.count += s.count;
             e.sum += s.sum;
             for i in 0..BUCKETS.len() {
@@ -172,4 +200,37 @@ pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Resp
         start.elapsed().as_secs_f64(),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    /// Requests of one route, method and status add up in one series; a method outside the
+    /// common ones is counted as OTHER instead of opening a series of its own.
+    #[test]
+    fn requests_are_counted_per_route_method_and_status() {
+        let m = super::Metrics::default();
+        m.observe("GET", "/complaints", 200, 0.004);
+        m.observe("GET", "/complaints", 200, 0.02);
+        m.observe("BREW", "/complaints", 405, 0.001);
+        let text = m.render(&[]);
+        assert!(
+            text.contains(
+                "aftersales_http_requests_total{method=\"GET\",route=\"/complaints\",status=\"200\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "aftersales_http_requests_total{method=\"OTHER\",route=\"/complaints\",status=\"405\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("BREW"), "{text}");
+        assert!(
+            text.contains(
+                "aftersales_http_request_duration_seconds_bucket{method=\"GET\",route=\"/complaints\",le=\"0.005\"} 1"
+            ),
+            "{text}"
+        );
+    }
 }
