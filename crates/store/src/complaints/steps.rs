@@ -442,21 +442,34 @@ enum Same<'a> {
     NameOnly(&'a str),
 }
 
-/// Pushes the table hint and the conditions of a match on `side` of complaint `id`.
-#[allow(clippy::too_many_arguments)]
-fn push_matches<DB: sqlx::Database>(
-    q: &mut QueryBuilder<DB>,
+/// One recurrence read: matches on `side` of complaint `id` (`i64::MAX` before it is
+/// inserted) within `window`, tied to the customer as `same`, through the index `hint` names.
+#[derive(Clone, Copy)]
+struct Match<'a> {
     org: i64,
     id: i64,
-    keys: &RepeatKeys<'_>,
+    keys: &'a RepeatKeys<'a>,
     window: (i64, i64),
     side: Side,
-    same: Same<'_>,
-    hint: &str,
-) where
+    same: Same<'a>,
+    hint: &'static str,
+}
+
+/// Pushes the table hint and the conditions of a match.
+fn push_matches<DB: sqlx::Database>(q: &mut QueryBuilder<DB>, m: &Match<'_>)
+where
     i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     String: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
+    let Match {
+        org,
+        id,
+        keys,
+        window,
+        side,
+        same,
+        hint,
+    } = *m;
     let (since, until) = window;
     // The complaint's own receipt time is the window's edge on its side; a match received
     // in the same second is ordered by id.
@@ -502,23 +515,13 @@ fn push_matches<DB: sqlx::Database>(
 /// One read of matching complaints on `side` of complaint `id` within `window`: same
 /// organization, fault category and customer, any key in common, not withdrawn; at most
 /// [`MAX_REPEAT_LINKS`], the nearest first on the earlier side, the oldest first on the later.
-#[allow(clippy::too_many_arguments)]
-async fn read_matches(
-    c: &mut Conn<'_>,
-    org: i64,
-    id: i64,
-    keys: &RepeatKeys<'_>,
-    window: (i64, i64),
-    side: Side,
-    same: Same<'_>,
-    hint: &str,
-) -> StoreResult<Vec<Linked>> {
+async fn read_matches(c: &mut Conn<'_>, m: &Match<'_>) -> StoreResult<Vec<Linked>> {
     let rows: Vec<(i64, String, i64, String)> = on!(c, x => {
         let mut q = QueryBuilder::new("SELECT c.id, c.number, c.received_at, c.status FROM complaints c");
-        push_matches(&mut q, org, id, keys, window, side, same, hint);
+        push_matches(&mut q, m);
         // Earlier: the newest matches, as the occurrence just before this one is the one a
         // handler needs. Later: the next occurrences.
-        q.push(match side {
+        q.push(match m.side {
             Side::Earlier => " ORDER BY c.received_at DESC, c.id DESC LIMIT ",
             Side::Later => " ORDER BY c.received_at, c.id LIMIT ",
         })
@@ -543,23 +546,39 @@ pub async fn find_repeats(
     if !keys.any_key() {
         return Ok(Vec::new());
     }
-    let (same, hint) = repeats_by(c, keys);
-    read_matches(c, org, id, keys, window, Side::Earlier, same, hint).await
+    let m = earlier(c, org, id, keys, window);
+    read_matches(c, &m).await
 }
 
-/// How the earlier side ties a match to the customer, and the index it reads.
-fn repeats_by<'a>(c: &Conn<'_>, keys: &RepeatKeys<'a>) -> (Same<'a>, &'static str) {
+/// The read of the complaints a complaint repeats: earlier ones of the same archive customer,
+/// else of the same name, through the index that serves it.
+fn earlier<'a>(
+    c: &Conn<'_>,
+    org: i64,
+    id: i64,
+    keys: &'a RepeatKeys<'a>,
+    window: (i64, i64),
+) -> Match<'a> {
     // With a customer, its covering index (org_id, customer_id, received_at, fault, status,
     // keys, number) answers the check alone. SQLite's planner, from statistics taken before a
     // part number had thousands of complaints, preferred the part and serial indexes for the
     // OR and looked up every complaint of the part in the window (110 ms, cold, per group
     // commit).
-    match (keys.customer_id, c.backend()) {
+    let (same, hint) = match (keys.customer_id, c.backend()) {
         (Some(customer), crate::Backend::Sqlite) => {
             (Same::Id(customer), " INDEXED BY complaints_org_customer")
         }
         (Some(customer), _) => (Same::Id(customer), ""),
         (None, _) => (Same::Name(keys.customer_name), ""),
+    };
+    Match {
+        org,
+        id,
+        keys,
+        window,
+        side: Side::Earlier,
+        same,
+        hint,
     }
 }
 
@@ -577,10 +596,10 @@ pub async fn count_repeats(
     if !keys.any_key() {
         return Ok(0);
     }
-    let (same, hint) = repeats_by(c, keys);
+    let m = earlier(c, org, id, keys, window);
     let (n,): (i64,) = on!(c, x => {
         let mut q = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM complaints c");
-        push_matches(&mut q, org, id, keys, window, Side::Earlier, same, hint);
+        push_matches(&mut q, &m);
         q.push(" LIMIT ").push(MAX_REPEAT_LINKS).push(") m");
         q.build_query_as().fetch_one(x).await
     })?;
@@ -602,34 +621,27 @@ pub async fn find_repeated_by(
         return Ok(Vec::new());
     }
     let sqlite = c.backend() == crate::Backend::Sqlite;
+    let later = |same, index: &'static str| Match {
+        org,
+        id,
+        keys,
+        window,
+        side: Side::Later,
+        same,
+        hint: if sqlite { index } else { "" },
+    };
     // Two reads, each on its own index: later complaints of the same archive customer, and
     // later complaints without one under the same name (partial index).
     let mut out = Vec::new();
     if let Some(customer) = keys.customer_id {
-        let hint = if sqlite {
-            " INDEXED BY complaints_org_customer"
-        } else {
-            ""
-        };
-        out = read_matches(
-            c,
-            org,
-            id,
-            keys,
-            window,
-            Side::Later,
-            Same::Id(customer),
-            hint,
-        )
-        .await?;
+        let m = later(Same::Id(customer), " INDEXED BY complaints_org_customer");
+        out = read_matches(c, &m).await?;
     }
-    let hint = if sqlite {
-        " INDEXED BY complaints_org_name"
-    } else {
-        ""
-    };
-    let by_name = Same::NameOnly(keys.customer_name);
-    out.extend(read_matches(c, org, id, keys, window, Side::Later, by_name, hint).await?);
+    let m = later(
+        Same::NameOnly(keys.customer_name),
+        " INDEXED BY complaints_org_name",
+    );
+    out.extend(read_matches(c, &m).await?);
     out.sort_by_key(|l| (l.received_at, l.id));
     out.truncate(MAX_REPEAT_LINKS as usize);
     Ok(out)
