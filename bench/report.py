@@ -182,6 +182,18 @@ if "study_ms" in limit:
     lines.append(f"| study aggregates, {limit.get('study_answers', 0):,} answers | {limit['study_ms']:.1f} ms | "
                  f"{'n/a' if s.get('na') else format(s['p50_ms'], '.1f') + ' ms'} | |")
 notes = [f"- {k}: {d.get('note')}" for k, d in workloads.items() if d.get("note")]
+# Registration writer counters around the create run: groups, registrations and busy seconds
+# before, the same after (SQLite only; zero on PostgreSQL, where registrations commit alone).
+wr = [float(x) for x in (raw("writer", "") or "").split()]
+secs = w("create").get("seconds")
+if len(wr) == 6 and wr[4] > wr[1] and secs:
+    groups, regs, busy = wr[3] - wr[0], wr[4] - wr[1], wr[5] - wr[2]
+    res["writer"] = {"groups": groups, "registrations": regs, "busy_seconds": busy, "load_seconds": secs}
+    notes.append(f"- create: the registration writer was busy {100 * busy / secs:.0f} % of the run, "
+                 f"{regs / max(groups, 1):.1f} registrations per transaction, "
+                 f"{1000 * busy / regs:.3f} ms of writer time per registration")
+    with open(a.out, "w", encoding="utf-8") as f:
+        json.dump(res, f, ensure_ascii=False, indent=1)
 notes += [f"- {k}: first error: {d.get('first_error')}" for k, d in workloads.items() if d.get("first_error")]
 if notes:
     lines += ["", "Notes:", *notes]

@@ -163,7 +163,16 @@ workload figures-all 1
 workload search-serial "$CONNS"
 workload search-cn "$CONNS"
 workload stats 1
+# The registration writer's counters around the create run (SQLite): how busy it was and
+# how many registrations shared each commit.
+writer_stats() {
+    curl -fs "$BASE/metrics" | awk '/^aftersales_registration_groups_total /{g=$2}
+        /^aftersales_registrations_written_total /{r=$2} /^aftersales_registration_writer_busy_seconds_total /{b=$2}
+        END {print g+0, r+0, b+0}'
+}
+W0=$(writer_stats)
 workload create "$CONNS"
+put writer "$W0 $(writer_stats)"
 # The received complaints to confirm (the bulk ones and those `create` just made), oldest first.
 sql "SELECT id, version FROM complaints WHERE status = 'received' ORDER BY id LIMIT 200000" >"$WORK/received.txt"
 workload move "$CONNS" --ids "$WORK/received.txt"

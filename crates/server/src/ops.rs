@@ -41,8 +41,7 @@ async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let queue = store::jobs::counts(&st.db).await.unwrap_or_default();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(&queue),
-    )
+    let mut text = st.metrics.render(&queue);
+    text.push_str(&st.registrations.stats.render());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

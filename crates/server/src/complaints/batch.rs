@@ -4,7 +4,9 @@
 //! batch (no timer, so a lone registration is never delayed). PostgreSQL runs concurrent
 //! transactions and groups their commits itself; there each registration commits alone.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use store::Db;
 use store::complaints::Complaint;
@@ -26,7 +28,24 @@ pub(super) struct Job {
 
 /// The registration queue of one database, started on first use.
 #[derive(Default)]
-pub struct Registrations(OnceLock<mpsc::Sender<Job>>);
+pub struct Registrations {
+    queue: OnceLock<mpsc::Sender<Job>>,
+    /// What the writer has done, for `/metrics`.
+    pub stats: Arc<WriterStats>,
+}
+
+/// The writer's counters. Busy time near the wall-clock time means registrations are bound by
+/// the writer (the work per registration inside its transaction); the group size says how
+/// many each commit shares.
+#[derive(Default)]
+pub struct WriterStats {
+    /// Transactions the writer committed or tried (a failed group counts once, then its retries).
+    pub groups: AtomicU64,
+    /// Registrations written, including failed ones.
+    pub registrations: AtomicU64,
+    /// Nanoseconds the writer spent writing groups (statements, commit and its fsync).
+    pub busy_nanos: AtomicU64,
+}
 
 impl Registrations {
     /// Queues a registration and waits until its batch has committed.
@@ -38,11 +57,11 @@ impl Registrations {
         now: i64,
         p: Prepared,
     ) -> AppResult<Complaint> {
-        let queue = self.0.get_or_init(|| {
+        let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             // The task holds the pool, not the state: it ends when the state (the only
             // sender) is dropped.
-            tokio::spawn(writer(db.clone(), rx));
+            tokio::spawn(writer(db.clone(), rx, self.stats.clone()));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -60,7 +79,41 @@ impl Registrations {
     }
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+impl WriterStats {
+    /// The counters in the text exposition of `/metrics`.
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let series = [
+            (
+                "aftersales_registration_groups_total",
+                "counter",
+                "Transactions of the complaint registration writer (SQLite).",
+                self.groups.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "aftersales_registrations_written_total",
+                "counter",
+                "Complaint registrations the writer took (SQLite).",
+                self.registrations.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "aftersales_registration_writer_busy_seconds_total",
+                "counter",
+                "Time the registration writer spent writing its groups (SQLite).",
+                self.busy_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            ),
+        ];
+        for (name, kind, help, v) in series {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            let _ = writeln!(out, "{name} {v}");
+        }
+        out
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         jobs.push(first);
@@ -73,7 +126,16 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
         // A group's statements and its commit (an fsync) run in place: off the runtime's
         // workers, which keep serving requests meanwhile (with two workers, one was blocked
         // in the writer most of the time under the create load).
+        let start = Instant::now();
+        stats.groups.fetch_add(1, Ordering::Relaxed);
+        stats
+            .registrations
+            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
         store::offload(write_batch(&db, std::mem::take(&mut jobs))).await;
+        stats.busy_nanos.fetch_add(
+            u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 }
 

@@ -1414,6 +1414,38 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
         assert_eq!((beta_rows, beta_audit), (m as i64, m as i64), "{b:?}");
         let v = store::audit::verify(&mut h.c()).await.unwrap();
         assert!(v.broken.is_none(), "{b:?}: {v:?}");
+        drop(h);
+        // The figures' roll-ups counted each of them once, groups written together included.
+        for org in [app.org, beta] {
+            let today = crate::complaints_figures::today(&app, org).await;
+            crate::complaints_figures::rollup_equals_raw_around(&app, org, today).await;
+        }
+        // The writer's counters: every registration, in fewer transactions than registrations
+        // (they arrived together); PostgreSQL commits each alone, without the writer.
+        let text = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+        };
+        let (written, groups, busy) = (
+            value("aftersales_registrations_written_total"),
+            value("aftersales_registration_groups_total"),
+            value("aftersales_registration_writer_busy_seconds_total"),
+        );
+        if b == Backend::Sqlite {
+            assert_eq!(written, (n + m) as f64, "{b:?}");
+            assert!(groups >= 1.0 && groups < written, "{b:?}: {groups} groups");
+            assert!(busy > 0.0, "{b:?}");
+        } else {
+            assert_eq!((written, groups), (0.0, 0.0), "{b:?}");
+        }
     }
 }
 

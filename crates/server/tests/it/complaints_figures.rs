@@ -980,7 +980,7 @@ async fn offset(app: &TestApp, org: i64) -> i64 {
 }
 
 /// The local day of `now` for `org`.
-async fn today(app: &TestApp, org: i64) -> i64 {
+pub(crate) async fn today(app: &TestApp, org: i64) -> i64 {
     let mut h = app.st.db.acquire().await.unwrap();
     let cal = server::complaints::sla::calendar(&mut h.c(), org)
         .await
@@ -1082,7 +1082,7 @@ async fn rollup_equals_raw(app: &TestApp, org: i64, from: Option<i64>, to: Optio
 
 /// [`rollup_equals_raw`] over intervals around `today`: everything, whole months, partial
 /// months whose left-out days hold complaints and whose do not, one day, open ends, none.
-async fn rollup_equals_raw_around(app: &TestApp, org: i64, today: i64) {
+pub(crate) async fn rollup_equals_raw_around(app: &TestApp, org: i64, today: i64) {
     let m = repo::month_start(today);
     let intervals = [
         (None, None),
