@@ -39,7 +39,7 @@ pub struct Registrations {
 /// many each commit shares.
 #[derive(Default)]
 pub struct WriterStats {
-    /// Transactions the writer committed or tried (a failed group counts once, then its retries).
+    /// Groups the writer took (one that failed and was rewritten one by one counts once).
     pub groups: AtomicU64,
     /// Registrations written, including failed ones.
     pub registrations: AtomicU64,
@@ -88,7 +88,7 @@ impl WriterStats {
             (
                 "aftersales_registration_groups_total",
                 "counter",
-                "Transactions of the complaint registration writer (SQLite).",
+                "Groups of complaint registrations the writer took, one transaction each (SQLite).",
                 self.groups.load(Ordering::Relaxed) as f64,
             ),
             (
@@ -123,14 +123,14 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
                 Err(_) => break,
             }
         }
-        // A group's statements and its commit (an fsync) run in place: off the runtime's
-        // workers, which keep serving requests meanwhile (with two workers, one was blocked
-        // in the writer most of the time under the create load).
         let start = Instant::now();
         stats.groups.fetch_add(1, Ordering::Relaxed);
         stats
             .registrations
             .fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        // A group's statements and its commit (an fsync) run in place: off the runtime's
+        // workers, which keep serving requests meanwhile (with two workers, one was blocked
+        // in the writer most of the time under the create load).
         store::offload(write_batch(&db, std::mem::take(&mut jobs))).await;
         stats.busy_nanos.fetch_add(
             u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
