@@ -34,6 +34,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The queue of complaint registrations written in groups (SQLite).
     pub registrations: crate::complaints::batch::Registrations,
+    /// Writes the search documents of registered complaints, many at a time.
+    pub complaint_index: crate::complaints::index::Indexer,
 }
 
 /// Cheap-to-clone handle on the state.
@@ -60,6 +62,7 @@ impl AppState {
             hasher,
             metrics: Metrics::default(),
             registrations: Default::default(),
+            complaint_index: Default::default(),
         }))
     }
 
@@ -257,6 +260,9 @@ pub async fn serve(st: AppState, addr: SocketAddr) -> anyhow::Result<()> {
 
 /// Serves on a bound listener (tests bind port 0).
 pub async fn serve_on(st: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    // Complaints an earlier run queued for the search index are written now, not on the
+    // first registration.
+    st.complaint_index.poke(&st.db);
     let app = router(st).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

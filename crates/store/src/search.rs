@@ -125,6 +125,26 @@ pub async fn upsert_many(
     org: i64,
     docs: &[(&str, i64, String, String)],
 ) -> StoreResult<()> {
+    write_many(c, org, docs, true).await
+}
+
+/// Writes the documents of records that have none yet; a record that already has one keeps
+/// it. For [`pending`] records: their document is read after they were queued, and a change
+/// made meanwhile has written its own, at least as new.
+pub async fn add_many(
+    c: &mut Conn<'_>,
+    org: i64,
+    docs: &[(&str, i64, String, String)],
+) -> StoreResult<()> {
+    write_many(c, org, docs, false).await
+}
+
+async fn write_many(
+    c: &mut Conn<'_>,
+    org: i64,
+    docs: &[(&str, i64, String, String)],
+    replace: bool,
+) -> StoreResult<()> {
     if docs.is_empty() {
         return Ok(());
     }
@@ -140,6 +160,12 @@ pub async fn upsert_many(
             )
         })
         .collect();
+    let conflict = if replace {
+        " ON CONFLICT (kind, ref_id) DO UPDATE SET org_id = excluded.org_id, title = excluded.title,
+            text = excluded.text, tokens = excluded.tokens"
+    } else {
+        " ON CONFLICT (kind, ref_id) DO NOTHING"
+    };
     for chunk in rows.chunks(500) {
         run!(c, x => {
             let mut q = sqlx::QueryBuilder::new("INSERT INTO search_docs (org_id, kind, ref_id, title, text, tokens) ");
@@ -147,8 +173,64 @@ pub async fn upsert_many(
                 b.push_bind(org).push_bind(r.0.to_string()).push_bind(r.1).push_bind(r.2.to_string())
                     .push_bind(r.3.clone()).push_bind(r.4.clone());
             });
-            q.push(" ON CONFLICT (kind, ref_id) DO UPDATE SET org_id = excluded.org_id, title = excluded.title,
-                text = excluded.text, tokens = excluded.tokens");
+            q.push(conflict);
+            q.build().execute(x).await
+        })?;
+    }
+    Ok(())
+}
+
+/// A record whose document is still to be written (see [`queue`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub id: i64,
+    pub org_id: i64,
+    pub kind: String,
+    pub ref_id: i64,
+}
+
+/// Marks records of one kind as waiting for their document, in the caller's transaction: the
+/// document is written later, with many others, by whoever drains [`pending`].
+pub async fn queue(c: &mut Conn<'_>, org: i64, kind: &str, ref_ids: &[i64]) -> StoreResult<()> {
+    for chunk in ref_ids.chunks(500) {
+        run!(c, x => {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO search_pending (org_id, kind, ref_id) ");
+            q.push_values(chunk, |mut b, id| {
+                b.push_bind(org).push_bind(kind.to_string()).push_bind(*id);
+            });
+            q.build().execute(x).await
+        })?;
+    }
+    Ok(())
+}
+
+/// The oldest `limit` records of a kind waiting for their document.
+pub async fn pending(c: &mut Conn<'_>, kind: &str, limit: i64) -> StoreResult<Vec<Pending>> {
+    let rows: Vec<(i64, i64, String, i64)> = on!(c, x => sqlx::query_as(
+        "SELECT id, org_id, kind, ref_id FROM search_pending WHERE kind = $1 ORDER BY id LIMIT $2")
+        .bind(kind).bind(limit).fetch_all(x).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, org_id, kind, ref_id)| Pending {
+            id,
+            org_id,
+            kind,
+            ref_id,
+        })
+        .collect())
+}
+
+/// Forgets waiting records by their queue ids (those whose documents were just written).
+/// By id, not "up to": on PostgreSQL a lower id may commit after a higher one was read.
+pub async fn unqueue(c: &mut Conn<'_>, ids: &[i64]) -> StoreResult<()> {
+    for chunk in ids.chunks(1000) {
+        run!(c, x => {
+            let mut q = sqlx::QueryBuilder::new("DELETE FROM search_pending WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
             q.build().execute(x).await
         })?;
     }

@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod batch;
 pub mod capa;
 pub mod figures;
+pub mod index;
 pub mod pages;
 pub mod print;
 pub mod service;

@@ -15,6 +15,7 @@ use store::complaints::steps::{self, Approval, Event, Task};
 use store::complaints::{self as repo, Complaint, ComplaintRow, Filter, NewComplaint, Scope, Val};
 use store::{Conn, Page, PageReq, Tx};
 
+use super::index;
 use super::sla::{self, TargetView, Times};
 use crate::app::AppState;
 use crate::auth::Ctx;
@@ -396,24 +397,6 @@ async fn check_recurrence(
     Ok(cols)
 }
 
-/// The search document of a complaint: (title, text).
-fn search_doc(c: &Complaint) -> (String, String) {
-    let text = [
-        Some(c.number.as_str()),
-        Some(c.customer_name.as_str()),
-        c.part_no.as_deref(),
-        c.serial.as_deref(),
-        c.order_no.as_deref(),
-        c.fault_category.as_deref(),
-        Some(c.description.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
-    (format!("{} {}", c.number, c.customer_name), text)
-}
-
 /// Timeline, search document and audit of a change, in the caller's transaction.
 async fn record(
     tx: &mut Tx,
@@ -439,8 +422,12 @@ async fn record(
         },
     )
     .await?;
-    let (title, text) = search_doc(after);
-    store::search::upsert(&mut tx.c(), org, KIND, after.id, &title, &text).await?;
+    // Most changes leave the document as it was (a step moves the status): rewriting it would
+    // delete and re-add every full-text entry of the complaint.
+    let doc = index::document(after.into());
+    if before.map(|b| index::document(b.into())).as_ref() != Some(&doc) {
+        store::search::upsert(&mut tx.c(), org, KIND, after.id, &doc.0, &doc.1).await?;
+    }
     // The receipt itself is read from the complaint (`store::timeline`); status changes are
     // events of their own.
     let status_changed = before.is_some_and(|b| b.status != after.status);
@@ -482,15 +469,17 @@ pub async fn register(
         let mut h = st.db.acquire().await?;
         prepare(&mut h.c(), a.org, now, r, received_at).await?
     };
-    if st.db.backend() == store::Backend::Sqlite {
-        return st
-            .registrations
+    let c = if st.db.backend() == store::Backend::Sqlite {
+        st.registrations
             .write(&st.db, By::user(ctx), a.org, now, p)
-            .await;
-    }
-    let mut tx = st.db.begin().await?;
-    let c = write_registration(&mut tx, &By::user(ctx), a.org, now, p).await?;
-    tx.commit().await?;
+            .await?
+    } else {
+        let mut tx = st.db.begin().await?;
+        let c = write_registration(&mut tx, &By::user(ctx), a.org, now, p).await?;
+        tx.commit().await?;
+        c
+    };
+    st.complaint_index.poke(&st.db);
     Ok(c)
 }
 
@@ -725,14 +714,8 @@ pub(super) async fn write_registrations(tx: &mut Tx, regs: &[Reg]) -> AppResult<
             })
             .collect();
         store::audit::record_all(&mut tx.c(), &entries).await?;
-        let docs: Vec<(&str, i64, String, String)> = rows
-            .iter()
-            .map(|c| {
-                let (title, text) = search_doc(c);
-                (KIND, c.id, title, text)
-            })
-            .collect();
-        store::search::upsert_many(&mut tx.c(), org, &docs).await?;
+        // The search documents are written by the indexer, many registrations at a time.
+        store::search::queue(&mut tx.c(), org, KIND, &my_ids).await?;
         for (i, c) in mine.into_iter().zip(rows) {
             out[i] = Some(c);
         }

@@ -1115,6 +1115,7 @@ async fn departments_see_only_their_complaints_and_the_auditor_changes_nothing()
         let c = ok(&s.biz_staff, &c, "confirm", json!({})).await;
         assert_eq!(s.mkt_staff.get(&path).await.0, 200);
         // Search shows staff only the complaints they may see.
+        index_now(&app).await;
         let (_, hits) = s
             .prd_staff
             .get("/api/v1/search?q=%E5%8F%91%E7%A5%A8%E9%94%99%E8%AF%AF")
@@ -1274,6 +1275,7 @@ async fn pages_register_and_move_a_complaint() {
         let (st, _) = web.page("/complaints/tasks").await;
         assert_eq!(st, 200);
         // The customer's timeline shows nothing for a typed customer, and the search finds it.
+        index_now(&app).await;
         let (st, html) = web
             .page("/archives/search?q=%E6%9C%8D%E5%8A%A1%E6%80%81%E5%BA%A6")
             .await;
@@ -1414,6 +1416,15 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
         assert_eq!((beta_rows, beta_audit), (m as i64, m as i64), "{b:?}");
         let v = store::audit::verify(&mut h.c()).await.unwrap();
         assert!(v.broken.is_none(), "{b:?}: {v:?}");
+        // Each has its search document once the queue is drained, in its own organization.
+        index_now(&app).await;
+        let (docs, beta_docs, left): (i64, i64, i64) = store::on!(&mut h.c(), x => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM search_docs WHERE kind = 'complaint' AND org_id = $1),
+                    (SELECT COUNT(*) FROM search_docs WHERE kind = 'complaint' AND org_id = $2),
+                    (SELECT COUNT(*) FROM search_pending)")
+            .bind(app.org).bind(beta).fetch_one(x).await)
+        .unwrap();
+        assert_eq!((docs, beta_docs, left), (n as i64, m as i64, 0), "{b:?}");
         drop(h);
         // The figures' roll-ups counted each of them once, groups written together included.
         for org in [app.org, beta] {
@@ -1446,6 +1457,105 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
         } else {
             assert_eq!((written, groups), (0.0, 0.0), "{b:?}");
         }
+    }
+}
+
+/// Whether the archive search finds complaint `id` for `q` (URL-encoded).
+async fn search_finds(api: &Api, q: &str, id: &Value) -> bool {
+    let (st, hits) = api
+        .get(&format!("/api/v1/search?q={q}&kind=complaint"))
+        .await;
+    assert_eq!(st, 200, "{hits}");
+    hits.to_string().contains(&format!("\"ref_id\":{id}"))
+}
+
+/// Writes the queued search documents now, as the indexer does a moment after a registration.
+pub async fn index_now(app: &TestApp) {
+    server::complaints::index::drain(&app.st.db).await.unwrap();
+}
+
+async fn queued(app: &TestApp) -> usize {
+    let mut h = app.st.db.acquire().await.unwrap();
+    store::search::pending(&mut h.c(), "complaint", 100)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_registration_is_searchable_a_moment_later_and_queued_until_then() {
+    // 蓝色齿轮异响 / 红色齿轮异响: the description before and after an edit.
+    let (blue, red) = (
+        "%E8%93%9D%E8%89%B2%E9%BD%BF%E8%BD%AE",
+        "%E7%BA%A2%E8%89%B2%E9%BD%BF%E8%BD%AE",
+    );
+    for b in backends() {
+        let app = spawn_app(b).await;
+        let s = setup(&app).await;
+        let mut body = quality("minor");
+        body["class"] = json!("other");
+        body["description"] = json!("蓝色齿轮异响");
+        let c = register(&s.admin, body).await;
+        // The indexer writes it in the background, well within seconds.
+        let mut found = false;
+        for _ in 0..100 {
+            if search_finds(&s.admin, blue, &c["id"]).await {
+                found = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(found, "{b:?}: the indexer wrote the document");
+        assert_eq!(queued(&app).await, 0, "{b:?}: nothing left queued");
+        // A queued complaint changed before the indexer came: the change wrote the newer
+        // document, and the indexer keeps it.
+        let mut c2 = quality("minor");
+        c2["description"] = json!("蓝色齿轮异响");
+        let k = register(&s.admin, c2.clone()).await;
+        index_now(&app).await;
+        app.exec("DELETE FROM search_docs WHERE kind = 'complaint'")
+            .await;
+        let mut tx = app.st.db.begin().await.unwrap();
+        let org = app.org;
+        let kid = k["id"].as_i64().unwrap();
+        store::search::queue(&mut tx.c(), org, "complaint", &[kid])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        c2["description"] = json!("红色齿轮异响");
+        c2["version"] = k["version"].clone();
+        let (st, edited) = s
+            .admin
+            .put(&format!("/api/v1/complaints/{}", k["id"]), c2)
+            .await;
+        assert_eq!(st, 200, "{edited}");
+        assert!(
+            search_finds(&s.admin, red, &k["id"]).await,
+            "{b:?}: the edit's document"
+        );
+        index_now(&app).await;
+        assert!(search_finds(&s.admin, red, &k["id"]).await, "{b:?}: kept");
+        assert!(
+            !search_finds(&s.admin, blue, &k["id"]).await,
+            "{b:?}: not the queued text"
+        );
+        assert_eq!(queued(&app).await, 0, "{b:?}");
+        // A queue row left behind (a crash before the indexer ran) is written by the next
+        // drain; a step that leaves the text alone does not need the document to exist.
+        let mut tx = app.st.db.begin().await.unwrap();
+        let cid = c["id"].as_i64().unwrap();
+        store::search::queue(&mut tx.c(), org, "complaint", &[cid])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let c = ok(&s.admin, &c, "confirm", json!({})).await;
+        assert_eq!(c["status"], "confirmed");
+        index_now(&app).await;
+        assert!(
+            search_finds(&s.admin, blue, &c["id"]).await,
+            "{b:?}: recovered"
+        );
+        assert_eq!(queued(&app).await, 0, "{b:?}");
     }
 }
 

@@ -391,6 +391,61 @@ pub async fn get_many(c: &mut Conn<'_>, org: i64, ids: &[i64]) -> StoreResult<Ve
     Ok(rows)
 }
 
+/// The columns a complaint's search document is made of.
+#[derive(Debug, Clone)]
+pub struct SearchFields {
+    pub id: i64,
+    pub org_id: i64,
+    pub number: String,
+    pub customer_name: String,
+    pub part_no: Option<String>,
+    pub serial: Option<String>,
+    pub order_no: Option<String>,
+    pub fault_category: Option<String>,
+    pub description: String,
+}
+
+/// [`SearchFields`] of complaints by id, of any organization (the search indexer's batch).
+pub async fn search_fields(c: &mut Conn<'_>, ids: &[i64]) -> StoreResult<Vec<SearchFields>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            i64,
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+        )> = on!(c, x => {
+            let mut q = QueryBuilder::new(
+                "SELECT id, org_id, number, customer_name, part_no, serial, order_no, fault_category, \
+                 description FROM complaints WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(x).await
+        })?;
+        out.extend(rows.into_iter().map(|r| SearchFields {
+            id: r.0,
+            org_id: r.1,
+            number: r.2,
+            customer_name: r.3,
+            part_no: r.4,
+            serial: r.5,
+            order_no: r.6,
+            fault_category: r.7,
+            description: r.8,
+        }));
+    }
+    Ok(out)
+}
+
 /// Complaint by number.
 pub async fn id_by_number(c: &mut Conn<'_>, org: i64, number: &str) -> StoreResult<Option<i64>> {
     let r: Option<(i64,)> = on!(c, x => sqlx::query_as("SELECT id FROM complaints WHERE org_id = $1 AND number = $2")

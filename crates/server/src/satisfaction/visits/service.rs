@@ -446,6 +446,9 @@ pub async fn record(
     )
     .await?;
     tx.commit().await?;
+    if opened.is_some() {
+        st.complaint_index.poke(&st.db);
+    }
     Ok(after)
 }
 
