@@ -43,5 +43,6 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let queue = store::jobs::counts(&st.db).await.unwrap_or_default();
     let mut text = st.metrics.render(&queue);
     text.push_str(&st.registrations.stats.render());
+    text.push_str(&st.complaint_index.stats.render());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

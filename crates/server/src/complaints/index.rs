@@ -9,6 +9,7 @@
 //! next start writes what was left.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -89,6 +90,34 @@ pub(super) fn document(c: Source<'_>) -> (String, String) {
 #[derive(Default)]
 pub struct Indexer {
     wake: OnceLock<Arc<Notify>>,
+    /// What it has done, for `/metrics`.
+    pub stats: Arc<IndexStats>,
+}
+
+/// The indexer's counters: documents written falling behind registrations, or failures
+/// growing, mean the archive search lags.
+#[derive(Default)]
+pub struct IndexStats {
+    /// Queued complaints whose documents this instance's indexer wrote.
+    pub documents: AtomicU64,
+    /// Drains that failed (retried at the next wake-up).
+    pub failures: AtomicU64,
+}
+
+impl IndexStats {
+    /// The counters in the text exposition of `/metrics`.
+    pub fn render(&self) -> String {
+        let documents = self.documents.load(Ordering::Relaxed);
+        let failures = self.failures.load(Ordering::Relaxed);
+        format!(
+            "# HELP aftersales_complaint_search_documents_total Queued complaints whose search documents the indexer wrote.\n\
+             # TYPE aftersales_complaint_search_documents_total counter\n\
+             aftersales_complaint_search_documents_total {documents}\n\
+             # HELP aftersales_complaint_search_failures_total Indexer passes that failed (retried at the next wake-up).\n\
+             # TYPE aftersales_complaint_search_failures_total counter\n\
+             aftersales_complaint_search_failures_total {failures}\n"
+        )
+    }
 }
 
 impl Indexer {
@@ -98,14 +127,14 @@ impl Indexer {
         self.wake
             .get_or_init(|| {
                 let wake = Arc::new(Notify::new());
-                tokio::spawn(run(db.clone(), wake.clone()));
+                tokio::spawn(run(db.clone(), wake.clone(), self.stats.clone()));
                 wake
             })
             .notify_one();
     }
 }
 
-async fn run(db: Db, wake: Arc<Notify>) {
+async fn run(db: Db, wake: Arc<Notify>, stats: Arc<IndexStats>) {
     loop {
         let _ = tokio::time::timeout(BACKSTOP, wake.notified()).await;
         // The state that owned the other handle is gone: so is this instance.
@@ -113,8 +142,14 @@ async fn run(db: Db, wake: Arc<Notify>) {
             break;
         }
         tokio::time::sleep(GATHER).await;
-        if let Err(e) = drain(&db).await {
-            tracing::warn!(error = ?e, "complaint search indexing failed; retried shortly");
+        match drain(&db).await {
+            Ok(n) => {
+                stats.documents.fetch_add(n, Ordering::Relaxed);
+            }
+            Err(e) => {
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = ?e, "complaint search indexing failed; retried shortly");
+            }
         }
     }
 }

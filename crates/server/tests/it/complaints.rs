@@ -1507,6 +1507,18 @@ async fn a_registration_is_searchable_a_moment_later_and_queued_until_then() {
         }
         assert!(found, "{b:?}: the indexer wrote the document");
         assert_eq!(queued(&app).await, 0, "{b:?}: nothing left queued");
+        let metrics = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let written: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("aftersales_complaint_search_documents_total "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{metrics}"));
+        assert!(written >= 1, "{b:?}: counted on /metrics");
         // A queued complaint changed before the indexer came: the change wrote the newer
         // document, and the indexer keeps it.
         let mut c2 = quality("minor");
