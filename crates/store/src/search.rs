@@ -183,9 +183,12 @@ async fn write_many(
 /// A record whose document is still to be written (see [`queue`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
+    /// The queue row's id (what [`unqueue`] takes).
     pub id: i64,
     pub org_id: i64,
+    /// Record type, as in `search_docs`.
     pub kind: String,
+    /// The record's id.
     pub ref_id: i64,
 }
 
