@@ -40,33 +40,26 @@ pub(super) struct Source<'a> {
     description: &'a str,
 }
 
-impl<'a> From<&'a Complaint> for Source<'a> {
-    fn from(c: &'a Complaint) -> Self {
-        Source {
-            number: &c.number,
-            customer_name: &c.customer_name,
-            part_no: c.part_no.as_deref(),
-            serial: c.serial.as_deref(),
-            order_no: c.order_no.as_deref(),
-            fault_category: c.fault_category.as_deref(),
-            description: &c.description,
+/// `Source` from anything with the complaint's search columns (a whole complaint, or the
+/// indexer's [`SearchFields`]).
+macro_rules! source_from {
+    ($($t:ty),*) => {$(
+        impl<'a> From<&'a $t> for Source<'a> {
+            fn from(c: &'a $t) -> Self {
+                Source {
+                    number: &c.number,
+                    customer_name: &c.customer_name,
+                    part_no: c.part_no.as_deref(),
+                    serial: c.serial.as_deref(),
+                    order_no: c.order_no.as_deref(),
+                    fault_category: c.fault_category.as_deref(),
+                    description: &c.description,
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl<'a> From<&'a SearchFields> for Source<'a> {
-    fn from(c: &'a SearchFields) -> Self {
-        Source {
-            number: &c.number,
-            customer_name: &c.customer_name,
-            part_no: c.part_no.as_deref(),
-            serial: c.serial.as_deref(),
-            order_no: c.order_no.as_deref(),
-            fault_category: c.fault_category.as_deref(),
-            description: &c.description,
-        }
-    }
-}
+source_from!(Complaint, SearchFields);
 
 /// The search document of a complaint: (title, text).
 pub(super) fn document(c: Source<'_>) -> (String, String) {

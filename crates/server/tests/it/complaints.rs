@@ -1433,22 +1433,10 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
         }
         // The writer's counters: every registration, in fewer transactions than registrations
         // (they arrived together); PostgreSQL commits each alone, without the writer.
-        let text = reqwest::get(app.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let value = |name: &str| -> f64 {
-            text.lines()
-                .find_map(|l| l.strip_prefix(&format!("{name} ")))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{name} in {text}"))
-        };
         let (written, groups, busy) = (
-            value("aftersales_registrations_written_total"),
-            value("aftersales_registration_groups_total"),
-            value("aftersales_registration_writer_busy_seconds_total"),
+            metric(&app, "aftersales_registrations_written_total").await,
+            metric(&app, "aftersales_registration_groups_total").await,
+            metric(&app, "aftersales_registration_writer_busy_seconds_total").await,
         );
         if b == Backend::Sqlite {
             assert_eq!(written, (n + m) as f64, "{b:?}");
@@ -1467,6 +1455,20 @@ async fn search_finds(api: &Api, q: &str, id: &Value) -> bool {
         .await;
     assert_eq!(st, 200, "{hits}");
     hits.to_string().contains(&format!("\"ref_id\":{id}"))
+}
+
+/// A series' value on the instance's `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {text}"))
 }
 
 /// Writes the queued search documents now, as the indexer does a moment after a registration.
@@ -1507,18 +1509,8 @@ async fn a_registration_is_searchable_a_moment_later_and_queued_until_then() {
         }
         assert!(found, "{b:?}: the indexer wrote the document");
         assert_eq!(queued(&app).await, 0, "{b:?}: nothing left queued");
-        let metrics = reqwest::get(app.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let written: u64 = metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("aftersales_complaint_search_documents_total "))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{metrics}"));
-        assert!(written >= 1, "{b:?}: counted on /metrics");
+        let written = metric(&app, "aftersales_complaint_search_documents_total").await;
+        assert!(written >= 1.0, "{b:?}: counted on /metrics");
         // A queued complaint changed before the indexer came: the change wrote the newer
         // document, and the indexer keeps it.
         let mut c2 = quality("minor");
