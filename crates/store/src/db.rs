@@ -233,6 +233,17 @@ fn sqlite_config() {
 /// multi-threaded runtime the worker hands its other tasks on and this thread runs `fut` to
 /// the end; elsewhere (tests' current-thread runtime) it is simply awaited.
 pub async fn offload<F: std::future::Future>(fut: F) -> F::Output {
+    offloaded(fut, false).await
+}
+
+/// [`offload`] for the work of the single SQLite writer that everything else queues behind
+/// (a group of registrations, an indexer pass): its thread runs at a raised CPU priority
+/// while `fut` runs, where the process may raise it (`crate::priority`).
+pub async fn offload_writer<F: std::future::Future>(fut: F) -> F::Output {
+    offloaded(fut, true).await
+}
+
+async fn offloaded<F: std::future::Future>(fut: F, urgent: bool) -> F::Output {
     thread_local! {
         // Set while this thread runs an offloaded future: a nested `offload` just awaits
         // (a runtime cannot be entered again from within its own `block_on`).
@@ -253,6 +264,9 @@ pub async fn offload<F: std::future::Future>(fut: F) -> F::Output {
             tokio::task::block_in_place(|| {
                 OFFLOADED.set(true);
                 let _reset = Reset;
+                // Only here is the thread the future's alone until it ends: awaited in
+                // place, the raised priority would go on to the worker's other tasks.
+                let _raised = urgent.then(crate::priority::Raised::now);
                 h.block_on(fut)
             })
         }

@@ -13,6 +13,7 @@ pub mod maintenance;
 pub mod migrate;
 pub mod notifications;
 pub mod org;
+pub mod priority;
 pub mod satisfaction;
 pub mod search;
 pub mod sessions;
@@ -23,7 +24,7 @@ pub mod users;
 pub mod volume;
 mod walbuf;
 
-pub use db::{Backend, Conn, Db, Handle, Tx, offload};
+pub use db::{Backend, Conn, Db, Handle, Tx, offload, offload_writer};
 pub use error::{StoreError, StoreResult};
 
 /// One page of a list, with the total count of matching rows.

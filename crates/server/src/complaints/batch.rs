@@ -103,6 +103,12 @@ impl WriterStats {
                 "Time the registration writer spent writing its groups (SQLite).",
                 self.busy_nanos.load(Ordering::Relaxed) as f64 / 1e9,
             ),
+            (
+                "aftersales_writer_priority_raised",
+                "gauge",
+                "1 when the SQLite writer runs its groups at raised CPU priority; 0 before its first group or where the system refuses (see the README).",
+                f64::from(u8::from(store::priority::raised() == Some(true))),
+            ),
         ];
         for (name, kind, help, v) in series {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -130,8 +136,9 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, stats: Arc<WriterStats>) {
             .fetch_add(jobs.len() as u64, Ordering::Relaxed);
         // A group's statements and its commit (an fsync) run in place: off the runtime's
         // workers, which keep serving requests meanwhile (with two workers, one was blocked
-        // in the writer most of the time under the create load).
-        store::offload(write_batch(&db, std::mem::take(&mut jobs))).await;
+        // in the writer most of the time under the create load), and ahead of them for the
+        // CPU, since every registration waits for this one writer (`store::priority`).
+        store::offload_writer(write_batch(&db, std::mem::take(&mut jobs))).await;
         stats.busy_nanos.fetch_add(
             u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
             Ordering::Relaxed,

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use store::Db;
 use store::complaints::{Complaint, SearchFields};
+use store::{Backend, Db};
 use tokio::sync::Notify;
 
 use super::service::KIND;
@@ -172,24 +172,21 @@ pub async fn drain(db: &Db) -> AppResult<u64> {
                 .or_default()
                 .push((KIND, r.id, title, text));
         }
-        let t0 = std::time::Instant::now();
-        let mut tx = db.begin().await?;
-        let t1 = std::time::Instant::now();
-        for (org, docs) in &docs {
-            store::search::add_many(&mut tx.c(), *org, docs).await?;
-        }
         let ids: Vec<i64> = queued.iter().map(|p| p.id).collect();
-        store::search::unqueue(&mut tx.c(), &ids).await?;
-        let t2 = std::time::Instant::now();
-        tx.commit().await?;
-        if std::env::var("AS_IDXLOG").is_ok() {
-            eprintln!(
-                "drain {} wait {:?} ins {:?} commit {:?}",
-                queued.len(),
-                t1 - t0,
-                t2 - t1,
-                t2.elapsed()
-            );
+        let write = async {
+            let mut tx = db.begin().await?;
+            for (org, docs) in &docs {
+                store::search::add_many(&mut tx.c(), *org, docs).await?;
+            }
+            store::search::unqueue(&mut tx.c(), &ids).await?;
+            tx.commit().await?;
+            AppResult::Ok(())
+        };
+        // On SQLite the pass holds the one writer that registrations queue behind: off the
+        // runtime's workers and ahead of them for the CPU, like the registration writer.
+        match db.backend() {
+            Backend::Sqlite => store::offload_writer(write).await?,
+            Backend::Postgres => write.await?,
         }
         taken += queued.len() as u64;
         if (queued.len() as i64) < BATCH {

@@ -1442,6 +1442,15 @@ async fn concurrent_registrations_each_get_one_number_and_a_full_record() {
             assert_eq!(written, (n + m) as f64, "{b:?}");
             assert!(groups >= 1.0 && groups < written, "{b:?}: {groups} groups");
             assert!(busy > 0.0, "{b:?}");
+            // Its groups asked for the writer's CPU priority, and /metrics says what came of
+            // it (raised as root or with CAP_SYS_NICE, refused elsewhere).
+            let raised = store::priority::raised();
+            assert!(raised.is_some(), "{b:?}: the writer never tried");
+            assert_eq!(
+                metric(&app, "aftersales_writer_priority_raised").await,
+                f64::from(u8::from(raised == Some(true))),
+                "{b:?}"
+            );
         } else {
             assert_eq!((written, groups), (0.0, 0.0), "{b:?}");
         }
