@@ -191,7 +191,9 @@ if len(wr) == 6 and wr[4] > wr[1] and secs:
     res["writer"] = {"groups": groups, "registrations": regs, "busy_seconds": busy, "load_seconds": secs}
     notes.append(f"- create: the registration writer was busy {100 * busy / secs:.0f} % of the run, "
                  f"{regs / max(groups, 1):.1f} registrations per transaction, "
-                 f"{1000 * busy / regs:.3f} ms of writer time per registration")
+                 f"{1000 * busy / regs:.3f} ms of writer time per registration, "
+                 + ("at raised CPU priority" if raw("writer_priority", "0").strip() == "1"
+                    else "at normal CPU priority (raising it was refused)"))
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(res, f, ensure_ascii=False, indent=1)
 notes += [f"- {k}: first error: {d.get('first_error')}" for k, d in workloads.items() if d.get("first_error")]

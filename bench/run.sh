@@ -173,6 +173,8 @@ writer_stats() {
 W0=$(writer_stats)
 workload create "$CONNS"
 put writer "$W0 $(writer_stats)"
+# Whether the writer ran at its raised CPU priority (needs root, CAP_SYS_NICE or RLIMIT_NICE).
+put writer_priority "$({ curl -fs "$BASE/metrics" || true; } | awk '/^aftersales_writer_priority_raised /{p=$2} END {print p+0}')"
 # The received complaints to confirm (the bulk ones and those `create` just made), oldest first.
 sql "SELECT id, version FROM complaints WHERE status = 'received' ORDER BY id LIMIT 200000" >"$WORK/received.txt"
 workload move "$CONNS" --ids "$WORK/received.txt"
