@@ -26,9 +26,9 @@ macro_rules! migrations {
 }
 
 /// SQLite migrations.
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001" "platform", 2 "0002" "archives", 3 "0003" "complaints", 4 "0004" "maintenance", 5 "0005" "satisfaction", 6 "0006" "figures_rollup", 7 "0007" "complaint_list_undue", 8 "0008" "complaint_recurrence_index", 9 "0009" "complaint_repeats_found", 10 "0010" "search_long_grams", 11 "0011" "complaint_timeline_derived", 12 "0012" "visit_sampling_cursor", 13 "0013" "complaint_index_tiebreak", 14 "0014" "search_pending");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001" "platform", 2 "0002" "archives", 3 "0003" "complaints", 4 "0004" "maintenance", 5 "0005" "satisfaction", 6 "0006" "figures_rollup", 7 "0007" "complaint_list_undue", 8 "0008" "complaint_recurrence_index", 9 "0009" "complaint_repeats_found", 10 "0010" "search_long_grams", 11 "0011" "complaint_timeline_derived", 12 "0012" "visit_sampling_cursor", 13 "0013" "complaint_index_tiebreak", 14 "0014" "search_pending", 15 "0015" "equipment_list_order");
 /// PostgreSQL migrations.
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001" "platform", 2 "0002" "archives", 3 "0003" "complaints", 4 "0004" "maintenance", 5 "0005" "satisfaction", 6 "0006" "figures_rollup", 7 "0007" "complaint_list_undue", 8 "0008" "complaint_recurrence_index", 9 "0009" "complaint_repeats_found", 10 "0010" "search_long_grams", 11 "0011" "complaint_timeline_derived", 12 "0012" "visit_sampling_cursor", 13 "0013" "complaint_index_tiebreak", 14 "0014" "search_pending");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001" "platform", 2 "0002" "archives", 3 "0003" "complaints", 4 "0004" "maintenance", 5 "0005" "satisfaction", 6 "0006" "figures_rollup", 7 "0007" "complaint_list_undue", 8 "0008" "complaint_recurrence_index", 9 "0009" "complaint_repeats_found", 10 "0010" "search_long_grams", 11 "0011" "complaint_timeline_derived", 12 "0012" "visit_sampling_cursor", 13 "0013" "complaint_index_tiebreak", 14 "0014" "search_pending", 15 "0015" "equipment_list_order");
 
 /// The migrations of a backend.
 pub fn for_backend(b: Backend) -> &'static [Migration] {
