@@ -737,6 +737,29 @@ async fn equipment_warranty_references_readings_timeline_and_search() {
             ))
             .await;
         assert_eq!(list_rows(&html).len(), 1);
+        // The list's order, status then serial (what migration 15's index walks), not the
+        // order the units were added in: a unit added last but first by serial leads, the
+        // retired one comes last.
+        let mut first = unit.clone();
+        first["serial"] = json!("AA-LIST-1");
+        let (st, body) = api.post("/api/v1/equipment", first).await;
+        assert_eq!(st, 201, "{body}");
+        let (_, list) = api.get("/api/v1/equipment").await;
+        let order: Vec<(&str, &str)> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["status"].as_str().unwrap(), i["serial"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("in_service", "AA-LIST-1"),
+                ("in_service", "SN-2026-0012345678"),
+                ("retired", "SN-FORM-1"),
+            ],
+            "{b:?}"
+        );
     }
 }
 
